@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['machines/**/*.test.ts', 'electron/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['node_modules/**', 'test/e2e/**'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
