@@ -57,6 +57,26 @@ export interface MachineBinding {
   machine: AnyStateMachine;
   /** Pure: the deliveries a record causes for this machine kind (often none). */
   route(rec: XRecord, ctx: RouteContext): Routed[];
+  /** Called after each state change of one of this kind's actors: is it an incident? */
+  incident?(t: TransitionInfo): IncidentHit | null;
+}
+
+/** A state change of one actor, as the router reports it to `incident()`. */
+export interface TransitionInfo {
+  actor: string;
+  from: string;
+  to: string;
+  /** seq of the record that caused it. */
+  seq: number;
+  ts: number;
+  context: any;
+}
+
+export interface IncidentHit {
+  kind: string;
+  summary: string;
+  /** First seq of the incident's range (default: the transition's seq). */
+  start?: number;
 }
 
 /**
