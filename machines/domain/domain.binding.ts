@@ -6,7 +6,7 @@
  * value of a `/local/domain/<id>/vm` write, or dominfo's `uuid`. Records whose
  * domain cannot be keyed yet are not routed.
  */
-import type { MachineBinding, RouteContext, Routed } from '../host/binding.ts';
+import type { IncidentHit, MachineBinding, RouteContext, Routed, TransitionInfo } from '../host/binding.ts';
 // The lint's Node-builtin pattern `events` also matches our own machines/events folder.
 // eslint-disable-next-line no-restricted-imports
 import type { XRecord } from '../events/record.ts';
@@ -14,22 +14,6 @@ import { domainMachine } from './domain.machine.ts';
 import type { DomainContext, DomainEvent, ShutdownRequest } from './domain.types.ts';
 import { SHUTDOWN_REQUESTS } from './domain.types.ts';
 import { parseXlLogLine } from './xl-log.ts';
-
-/** What the router tells `incident()` after a state change (contract rule 9). */
-export interface TransitionInfo {
-  actor: string;
-  from: string;
-  to: string;
-  seq: number;
-  ts: number;
-  context: any;
-}
-
-export interface IncidentHit {
-  kind: string;
-  summary: string;
-  start?: number;
-}
 
 const LOCAL = '/local/domain/';
 const LIBXL = '/libxl/';
@@ -220,7 +204,7 @@ export function domainIncident(t: TransitionInfo): IncidentHit | null {
   return null;
 }
 
-export const domainBinding: MachineBinding & { incident(t: TransitionInfo): IncidentHit | null } = {
+export const domainBinding: MachineBinding = {
   kind: 'domain',
   version: '1',
   machine: domainMachine,

@@ -2,7 +2,6 @@
 export { domainMachine } from './domain.machine.ts';
 export type { DomainMachine } from './domain.machine.ts';
 export { domainBinding, routeDomain, domainIncident, domainActorId } from './domain.binding.ts';
-export type { TransitionInfo, IncidentHit } from './domain.binding.ts';
 export type { DomainContext, DomainEvent, DomainEventType, DomainInput, OnActions, ShutdownRequest } from './domain.types.ts';
 export { SHUTDOWN_REQUESTS } from './domain.types.ts';
 export { parseXlLogLine, ON_SHUTDOWN_ACTIONS, REASON_BY_CODE } from './xl-log.ts';

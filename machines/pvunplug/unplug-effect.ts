@@ -19,37 +19,45 @@ export type EmulatedBus = 'ide' | 'scsi' | 'nvme' | 'pci';
 
 /** One device QEMU emulates for an HVM guest. */
 export interface EmulatedDevice {
-  /** The disk's vdev (`hda`, `hdc`, `sda`, `nvme0`) or `nic<devid>` for a NIC. */
+  /** The disk's vdev (`hda`, `hdc`, `xvda`, `sda`, `nvme0`) or `nic<devid>` for a NIC. */
   id: string;
   kind: 'disk' | 'cdrom' | 'nic';
   bus: EmulatedBus;
+  /** IDE: the unit index (0 = primary master, 1 = primary slave, 2, 3 on ide.1). */
+  index?: number;
   /** xenbus devid of the PV twin, when known. */
   devid?: number;
+  /** QEMU device id libxl gives it (`ide-<devid>`, `nic<devid>`), matched against DEVICE_DELETED. */
+  qdev?: string;
 }
 
 /**
- * The emulated device behind a disk's vdev, or undefined when the vdev has no
- * emulated twin (`xvd*` disks are PV only; IDE has four units, hda..hdd).
+ * The emulated device behind a disk's vdev, or undefined when libxl emulates
+ * none: `sd*` is SCSI, `nvme*` NVMe, and `hd*` / `xvd*` with a drive index
+ * below 4 are IDE units (bus ide.<index/2>, unit index%2). Other `xvd*` are PV only.
  */
 export function emulatedDisk(vdev: string, cdrom: boolean, devid?: number): EmulatedDevice | undefined {
-  let bus: EmulatedBus | undefined;
-  if (/^hd[a-d]$/.test(vdev)) bus = 'ide';
-  else if (/^sd[a-z]+$/.test(vdev)) bus = 'scsi';
-  else if (/^nvme\d+$/.test(vdev)) bus = 'nvme';
-  if (bus === undefined) return undefined;
-  const d: EmulatedDevice = { id: vdev, kind: cdrom ? 'cdrom' : 'disk', bus };
-  if (devid !== undefined) d.devid = devid;
+  let d: EmulatedDevice | undefined;
+  const ide = /^(?:hd|xvd)([a-d])$/.exec(vdev);
+  if (ide) d = { id: vdev, kind: cdrom ? 'cdrom' : 'disk', bus: 'ide', index: ide[1].charCodeAt(0) - 97 };
+  else if (/^sd[a-z]+$/.test(vdev)) d = { id: vdev, kind: cdrom ? 'cdrom' : 'disk', bus: 'scsi' };
+  else if (/^nvme\d+$/.test(vdev)) d = { id: vdev, kind: cdrom ? 'cdrom' : 'disk', bus: 'nvme' };
+  if (d === undefined) return undefined;
+  if (devid !== undefined) {
+    d.devid = devid;
+    if (d.bus === 'ide') d.qdev = `ide-${devid}`;
+  }
   return d;
 }
 
 /** The emulated NIC of a domain's vif `devid`. */
 export function emulatedNic(devid: number): EmulatedDevice {
-  return { id: `nic${devid}`, kind: 'nic', bus: 'pci', devid };
+  return { id: `nic${devid}`, kind: 'nic', bus: 'pci', devid, qdev: `nic${devid}` };
 }
 
-/** The primary master is the first unit on the first IDE channel: hda. */
+/** The primary master is unit 0 on the first IDE channel (hda, or xvda). */
 export function isPrimaryMaster(d: EmulatedDevice): boolean {
-  return d.bus === 'ide' && d.id === 'hda';
+  return d.bus === 'ide' && (d.index ?? (d.id === 'hda' ? 0 : -1)) === 0;
 }
 
 /** Whether one device disappears under `mask`. */
