@@ -171,7 +171,7 @@ export const pvUnplugMachine = setup({
         else if (context.protocolVersion !== undefined && context.protocolVersion !== 0 && context.product === undefined)
           notes = addNote(notes, `unplug mask ${hex(event.value)} written before a product number`);
       }
-      return { mask, disappeared: mergeDisappeared(context.disappeared, unplugEffect(mask, context.devices)) };
+      return { mask, notes, disappeared: mergeDisappeared(context.disappeared, unplugEffect(mask, context.devices)) };
     }),
     /** Why: guest log lines are kept only within the bucket's budget, and the rest counted. */
     takeLogLine: assign(({ context, event }) => {
