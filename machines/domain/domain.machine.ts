@@ -50,6 +50,89 @@ function shownShutdown(context: DomainContext, event: DomainEvent): ShutdownReas
   return undefined;
 }
 
+type ActionName = 'setName' | 'setDomid' | 'recordShutdown' | 'markSoftResetRefused' | 'recordXl';
+type GuardRef =
+  | 'hasDying'
+  | 'hasPaused'
+  | 'hasRunning'
+  | 'isCurrentDomid'
+  | 'hasRefusedSoftReset'
+  | 'hasXlDestroyed'
+  | { type: 'hasShutdown'; params: { reason: ShutdownReason } };
+interface Edge {
+  guard: GuardRef;
+  target?: string;
+  actions?: ActionName[];
+}
+
+type Place = 'creating' | 'running' | 'paused' | 'shuttingDown' | ShutdownReason;
+
+const REASONS: readonly ShutdownReason[] = ['poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'];
+
+/**
+ * The shutdown transitions shared by `domain.info` and xl's "has shut down"
+ * line: every reason but the one the domain is already in. A soft_reset
+ * shutdown goes to `softResetting`, unless the domain is known not to be HVM.
+ */
+function shutdownTransitions(from: Place | undefined, extra: ActionName[]): Edge[] {
+  const list: Edge[] = [];
+  for (const reason of REASONS) {
+    if (reason === from) continue;
+    if (reason === 'soft_reset') {
+      list.push({
+        guard: 'hasRefusedSoftReset',
+        target: '#domain.shutdown.soft_reset',
+        actions: [...extra, 'recordShutdown', 'markSoftResetRefused'],
+      });
+      list.push({
+        guard: { type: 'hasShutdown', params: { reason } },
+        target: '#domain.softResetting',
+        actions: [...extra, 'recordShutdown'],
+      });
+      continue;
+    }
+    list.push({
+      guard: { type: 'hasShutdown', params: { reason } },
+      target: `#domain.shutdown.${reason}`,
+      actions: [...extra, 'recordShutdown'],
+    });
+  }
+  return list;
+}
+
+/** dominfo polls, by precedence: dying, shutdown, paused, running. Ignored when they change nothing. */
+function infoTransitions(from?: Place): Edge[] {
+  const list: Edge[] = [
+    { guard: 'hasDying', target: '#domain.dying', actions: ['setName'] },
+    ...shutdownTransitions(from, ['setName']),
+  ];
+  const inShutdown = from !== undefined && (REASONS as readonly string[]).includes(from);
+  if (from === 'shuttingDown') {
+    // Still up while it shuts down: stay.
+    list.push({ guard: 'isCurrentDomid', actions: ['setName'] });
+    return list;
+  }
+  if (from === 'soft_reset') {
+    // A refused soft reset ends in destruction; nothing brings it back to life.
+    list.push({ guard: 'isCurrentDomid' });
+    return list;
+  }
+  if (from !== 'paused') list.push({ guard: 'hasPaused', target: '#domain.paused', actions: ['setDomid', 'setName'] });
+  if (from !== 'running' || inShutdown) {
+    list.push({ guard: 'hasRunning', target: '#domain.running', actions: ['setDomid', 'setName'] });
+  }
+  list.push({ guard: 'isCurrentDomid', actions: ['setName'] });
+  return list;
+}
+
+/** xl's log: its "has shut down" line is a shutdown observation too; "has been destroyed" means gone. */
+function xlTransitions(from?: Place): Edge[] {
+  return [
+    ...shutdownTransitions(from === 'creating' ? undefined : from, ['recordXl']),
+    { guard: 'hasXlDestroyed', target: '#domain.gone', actions: ['recordXl'] },
+  ];
+}
+
 const NOT_HVM = new Set(['pv', 'pvh']);
 
 export const domainMachine = setup({
@@ -133,19 +216,17 @@ export const domainMachine = setup({
     /** A shutdown begins an episode: its reason and seq anchor incidents. */
     recordShutdown: assign(({ context, event }) => {
       const reason = shownShutdown(context, event);
-      // xl may log its decision before the poll shows the shutdown: keep an action logged since the last shutdown.
-      const x = context.lastXl;
-      const fresh =
-        x?.kind === 'action' &&
-        (x.reason === reason || x.reason === undefined) &&
-        (context.lastXlSeq ?? -1) > (context.lastShutdownSeq ?? -1);
+      // xl may log its decision before the poll shows the shutdown: take the action logged while the domain looked up.
+      const p = context.pendingAction;
+      const early = p !== undefined && (p.reason === reason || p.reason === undefined) ? p.action : undefined;
       return {
         lastShutdownReason: reason,
         lastShutdownSeq: event.seq,
         episodeStart: event.seq,
         shutdownRequest: undefined,
         shutdownAcked: false,
-        lastAction: fresh ? x.action : undefined,
+        lastAction: early,
+        pendingAction: undefined,
       };
     }),
     /** libxl returns ERROR_INVAL for a soft reset of a non-HVM domain; xl destroys it instead (seed 004). */
@@ -161,6 +242,8 @@ export const domainMachine = setup({
         lastXl: d,
         lastXlSeq: event.seq,
         lastAction: d.action,
+        // Logged before any shutdown was seen: keep it for the shutdown the poll is about to show.
+        pendingAction: context.episodeStart === undefined ? { reason: d.reason, action: d.action } : undefined,
         onActions,
         softResetRefused: context.softResetRefused || refused,
       };
@@ -220,6 +303,7 @@ export const domainMachine = setup({
     softResetDoneSeq: undefined,
     lastXl: undefined,
     lastXlSeq: undefined,
+    pendingAction: undefined,
   }),
   initial: 'creating',
   on: {
@@ -328,88 +412,5 @@ export const domainMachine = setup({
     },
   },
 });
-
-type ActionName = 'setName' | 'setDomid' | 'recordShutdown' | 'markSoftResetRefused' | 'recordXl';
-type GuardRef =
-  | 'hasDying'
-  | 'hasPaused'
-  | 'hasRunning'
-  | 'isCurrentDomid'
-  | 'hasRefusedSoftReset'
-  | 'hasXlDestroyed'
-  | { type: 'hasShutdown'; params: { reason: ShutdownReason } };
-interface Edge {
-  guard: GuardRef;
-  target?: string;
-  actions?: ActionName[];
-}
-
-type Place = 'creating' | 'running' | 'paused' | 'shuttingDown' | ShutdownReason;
-
-const REASONS: readonly ShutdownReason[] = ['poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'];
-
-/**
- * The shutdown transitions shared by `domain.info` and xl's "has shut down"
- * line: every reason but the one the domain is already in. A soft_reset
- * shutdown goes to `softResetting`, unless the domain is known not to be HVM.
- */
-function shutdownTransitions(from: Place | undefined, extra: ActionName[]): Edge[] {
-  const list: Edge[] = [];
-  for (const reason of REASONS) {
-    if (reason === from) continue;
-    if (reason === 'soft_reset') {
-      list.push({
-        guard: 'hasRefusedSoftReset',
-        target: '#domain.shutdown.soft_reset',
-        actions: [...extra, 'recordShutdown', 'markSoftResetRefused'],
-      });
-      list.push({
-        guard: { type: 'hasShutdown', params: { reason } },
-        target: '#domain.softResetting',
-        actions: [...extra, 'recordShutdown'],
-      });
-      continue;
-    }
-    list.push({
-      guard: { type: 'hasShutdown', params: { reason } },
-      target: `#domain.shutdown.${reason}`,
-      actions: [...extra, 'recordShutdown'],
-    });
-  }
-  return list;
-}
-
-/** dominfo polls, by precedence: dying, shutdown, paused, running. Ignored when they change nothing. */
-function infoTransitions(from?: Place): Edge[] {
-  const list: Edge[] = [
-    { guard: 'hasDying', target: '#domain.dying', actions: ['setName'] },
-    ...shutdownTransitions(from, ['setName']),
-  ];
-  const inShutdown = from !== undefined && (REASONS as readonly string[]).includes(from);
-  if (from === 'shuttingDown') {
-    // Still up while it shuts down: stay.
-    list.push({ guard: 'isCurrentDomid', actions: ['setName'] });
-    return list;
-  }
-  if (from === 'soft_reset') {
-    // A refused soft reset ends in destruction; nothing brings it back to life.
-    list.push({ guard: 'isCurrentDomid' });
-    return list;
-  }
-  if (from !== 'paused') list.push({ guard: 'hasPaused', target: '#domain.paused', actions: ['setDomid', 'setName'] });
-  if (from !== 'running' || inShutdown) {
-    list.push({ guard: 'hasRunning', target: '#domain.running', actions: ['setDomid', 'setName'] });
-  }
-  list.push({ guard: 'isCurrentDomid', actions: ['setName'] });
-  return list;
-}
-
-/** xl's log: its "has shut down" line is a shutdown observation too; "has been destroyed" means gone. */
-function xlTransitions(from?: Place): Edge[] {
-  return [
-    ...shutdownTransitions(from === 'creating' ? undefined : from, ['recordXl']),
-    { guard: 'hasXlDestroyed', target: '#domain.gone', actions: ['recordXl'] },
-  ];
-}
 
 export type DomainMachine = typeof domainMachine;

@@ -63,6 +63,8 @@ export interface DomainContext {
   /** The last xl decision for this domain, for the UI. */
   lastXl: XlDecision | undefined;
   lastXlSeq: number | undefined;
+  /** An on_* action xl logged before the shutdown it follows was observed. */
+  pendingAction: { reason: ShutdownReason | undefined; action: OnShutdownAction } | undefined;
 }
 
 interface Stamp {
