@@ -1,0 +1,192 @@
+/**
+ * The pure core of the ninepfs machine: a model of xen-9pfsd (what it must do with what
+ * Xendeck observed) and a judge of the observed backend against it.
+ */
+import { parseXenbusState } from '../xenbus/xenbus.logic.ts';
+import { PUBLISHED_KEYS, UNOBSERVED_CLOSE, checkFrontend, daemonFrontendState, probeBackend } from './ninepfs.rules.ts';
+import type { DaemonState, NinepfsContext, NinepfsEvent, NinepfsInput, NinepfsKey } from './ninepfs.types.ts';
+
+export function initialNinepfsContext(input: NinepfsInput): NinepfsContext {
+  return {
+    uuid: input.uuid,
+    domid: input.domid,
+    devid: input.devid,
+    backendDomid: undefined,
+    fe: {},
+    be: {},
+    feSeen: false,
+    feGone: false,
+    beSeen: false,
+    beGone: false,
+    daemonFrontendState: 0,
+    expect: 'probing',
+    expectSeq: undefined,
+    closeReason: undefined,
+    failedBy: undefined,
+    verdict: 'pending',
+    deviation: undefined,
+    lastUnknown: undefined,
+    created: undefined,
+  };
+}
+
+function applyKey(c: NinepfsContext, k: NinepfsKey, seq: number): NinepfsContext {
+  if (k.side === 'frontend') {
+    let n: NinepfsContext = { ...c, fe: { ...c.fe, [k.key]: k.value } };
+    if (k.key === 'state') {
+      n = { ...n, feSeen: true, feGone: false };
+      if (!parseXenbusState(k.value).known) n = { ...n, lastUnknown: { value: k.value, seq } };
+    }
+    return n;
+  }
+  const n: NinepfsContext = { ...c, be: { ...c.be, [k.key]: k.value }, beSeen: true, beGone: false };
+  return n.backendDomid === undefined && k.backendDomid !== undefined ? { ...n, backendDomid: k.backendDomid } : n;
+}
+
+function removeKey(c: NinepfsContext, side: 'frontend' | 'backend', key: string): NinepfsContext {
+  if (side === 'frontend') {
+    if (key === '') return { ...c, fe: {}, feGone: c.feSeen || c.feGone };
+    const fe = { ...c.fe };
+    delete fe[key];
+    return key === 'state' ? { ...c, fe, feGone: c.feSeen || c.feGone } : { ...c, fe };
+  }
+  if (key === '') return { ...c, be: {}, beGone: true };
+  const be = { ...c.be };
+  delete be[key];
+  return key === 'state' ? { ...c, be, beGone: true } : { ...c, be };
+}
+
+function expectNow(c: NinepfsContext, expect: DaemonState, seq: number, closeReason?: string, failedBy?: NinepfsContext['failedBy']): NinepfsContext {
+  return { ...c, expect, expectSeq: seq, closeReason, failedBy };
+}
+
+/** The backend did something on its own that xen-9pfsd only does once it has probed. */
+function backendActed(c: NinepfsContext): boolean {
+  const s = c.be['state'];
+  return Object.keys(PUBLISHED_KEYS).some((k) => c.be[k] !== undefined) || (s !== undefined && s !== '1');
+}
+
+/** `frontend_changed()`: react to the frontend state as xen-9pfsd reads it. */
+function frontendChanged(c: NinepfsContext, seq: number, initial: boolean): NinepfsContext {
+  const raw = c.fe['state'];
+  if (raw === undefined) {
+    if (initial && !c.feGone) return c; // not observed yet: libxl writes it with the backend
+    return expectNow(c, 'closed', seq, 'frontend state vanished');
+  }
+  const n = daemonFrontendState(raw);
+  if (n === c.daemonFrontendState) return c;
+  let next: NinepfsContext = { ...c, daemonFrontendState: n };
+  switch (n) {
+    case 3: {
+      const reason = checkFrontend(c.fe);
+      next = reason ? expectNow(next, 'closed', seq, reason, 'validation') : expectNow(next, 'connected', seq);
+      break;
+    }
+    case 5:
+      next = expectNow(next, 'closing', seq, 'frontend Closing');
+      break;
+    case 6:
+      next = expectNow(next, 'closed', seq, 'frontend Closed');
+      break;
+    default:
+      break; // Unknown, Initialising, Connected, Reconfiguring…: xen-9pfsd does nothing
+  }
+  return next;
+}
+
+/** Whether the backend's current keys are what xen-9pfsd must have written. */
+function matches(c: NinepfsContext): boolean {
+  const bs = c.be['state'];
+  switch (c.expect) {
+    case 'probing':
+      return false;
+    case 'refused':
+      return !backendActed(c);
+    case 'published':
+      return bs === '2' && Object.entries(PUBLISHED_KEYS).every(([k, v]) => c.be[k] === v);
+    case 'connected':
+      return bs === '4';
+    case 'closing':
+      return bs === '5' || bs === '6'; // 6: the frontend's Closing and Closed coalesced
+    case 'closed':
+      return bs === '6';
+    case 'removed':
+      return true;
+  }
+}
+
+/** What the backend did that xen-9pfsd never would, or undefined. */
+function contradiction(c: NinepfsContext): string | undefined {
+  const bs = c.be['state'];
+  switch (c.expect) {
+    case 'refused':
+      return backendActed(c) ? `backend published although xen-9pfsd must refuse: ${c.closeReason}` : undefined;
+    case 'published': {
+      if (bs === '3' || bs === '4') return `backend state ${bs} before the frontend was Initialised`;
+      if (bs !== '2') return undefined;
+      const wrong = Object.entries(PUBLISHED_KEYS).find(([k, v]) => c.be[k] !== undefined && c.be[k] !== v);
+      return wrong ? `InitWait with ${wrong[0]}=${c.be[wrong[0]]} (xen-9pfsd writes ${wrong[1]})` : undefined;
+    }
+    case 'connected':
+      return bs === '3' || bs === '5' ? `backend state ${bs} after a valid Initialised (xen-9pfsd connects)` : undefined;
+    case 'closed':
+      return c.failedBy === 'validation' && bs === '4' ? `backend Connected although ${c.closeReason}` : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function judge(before: NinepfsContext, c: NinepfsContext, e: NinepfsEvent): NinepfsContext {
+  const backendWrite = e.type === 'ninepfs.write' && e.side === 'backend';
+  const changed = c.expect !== before.expect || c.expectSeq !== before.expectSeq;
+  if (!backendWrite && !changed) return c;
+  if (matches(c)) return { ...c, verdict: 'complied', deviation: undefined };
+  const why = backendWrite ? contradiction(c) : undefined;
+  if (why) return { ...c, verdict: 'deviated', deviation: why };
+  return changed ? { ...c, verdict: 'pending', deviation: undefined } : c;
+}
+
+/** The next context after one event. Pure and total. */
+export function reduceNinepfs(c0: NinepfsContext, e: NinepfsEvent): NinepfsContext {
+  let c = c0;
+  if (e.type === 'ninepfs.write' && (c.expect === 'removed' || e.domid !== c.domid)) {
+    c = initialNinepfsContext({ uuid: c.uuid, domid: e.domid, devid: c.devid });
+  }
+  if (e.type === 'ninepfs.rm' && e.domid !== c.domid) return c;
+  const before = c;
+  if (e.type === 'ninepfs.write') {
+    if (c.created === undefined) c = { ...c, created: { seq: e.seq, ts: e.ts } };
+    for (const k of e.prior ?? []) c = applyKey(c, k, e.seq);
+    c = applyKey(c, e, e.seq);
+  } else {
+    c = removeKey(c, e.side, e.key);
+  }
+  // xen-9pfsd's scan: a backend directory that went away removes the device.
+  if (c.beGone) {
+    c = c.expect === 'removed' ? c : expectNow(c, 'removed', e.seq);
+    return judge(before, c, e);
+  }
+  if (c.expect === 'probing') {
+    const ready = (c.be['security_model'] !== undefined && c.be['path'] !== undefined) || backendActed(c);
+    if (ready) {
+      const reason = probeBackend(c.be);
+      c = reason ? expectNow(c, 'refused', e.seq, reason, 'probe') : frontendChanged(expectNow(c, 'published', e.seq), e.seq, true);
+    }
+  } else if (c.expect !== 'refused' && e.side === 'frontend' && (e.key === 'state' || (e.type === 'ninepfs.rm' && e.key === ''))) {
+    c = frontendChanged(c, e.seq, false);
+  }
+  // A backend that closes after a valid Initialised failed a check Xendeck cannot see.
+  if (c.expect === 'connected' && e.type === 'ninepfs.write' && e.side === 'backend' && e.key === 'state' && e.value === '6') {
+    c = expectNow(c, 'closed', e.seq, UNOBSERVED_CLOSE, 'unobserved');
+  }
+  return judge(before, c, e);
+}
+
+/** One-entry memo so that both regions' guards and the action share one reduction per event. */
+let memo: { c: NinepfsContext; e: NinepfsEvent; n: NinepfsContext } | undefined;
+export function nextNinepfsContext(c: NinepfsContext, e: NinepfsEvent): NinepfsContext {
+  if (memo && memo.c === c && memo.e === e) return memo.n;
+  const n = reduceNinepfs(c, e);
+  memo = { c, e, n };
+  return n;
+}
