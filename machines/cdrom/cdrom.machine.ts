@@ -61,8 +61,8 @@ const inEject = (s: 'eject' | 'insert') => s === 'eject';
 
 /** The media state `params` (or, without one, the last known media) leads to. */
 function paramsOf(context: CdromContext, event: CdromEvent): string | undefined {
-  if (event.type === 'cd.params' || (event.type === 'cd.device' && event.params !== undefined))
-    return event.type === 'cd.params' ? event.value : event.params;
+  if (event.type === 'cd.params') return event.value;
+  if (event.type === 'cd.device' && event.params !== undefined) return event.params;
   return context.params;
 }
 
@@ -92,8 +92,8 @@ const ejectGuards = phaseGuards('eject');
 const insertGuards = phaseGuards('insert');
 
 /** Record a verdict's step and what it teaches (fdset, tray, stub domain, errors). */
-function recordVerdict(phase: 'eject' | 'insert') {
-  return assign(({ context, event }: Args): Partial<CdromContext> => {
+function recordVerdict(phase: 'eject' | 'insert', { context, event }: Args): Partial<CdromContext> {
+  {
     const v = verdictOf(context, event, inEject(phase));
     const patch: Partial<CdromContext> = { timeline: append(context.timeline, stepFrom(event, v)) };
     if (v.error !== undefined) patch.lastError = v.error;
@@ -119,7 +119,7 @@ function recordVerdict(phase: 'eject' | 'insert') {
       patch.deadline = nextDeadline(op.opDeadline, op.retryAt);
     }
     return patch;
-  });
+  }
 }
 
 /** The transitions shared by the three in-progress states for observations of the change. */
@@ -308,8 +308,10 @@ export const cdromMachine = setup({
         timeline: append(context.timeline, { seq: event.seq, ts: event.ts, source: 'cmd', step: 'vdev-refused', ok: false, detail: error }),
       };
     }),
-    recordEjectStep: recordVerdict('eject'),
-    recordInsertStep: recordVerdict('insert'),
+    /** Keep each observed step of the eject phase, and what it teaches. */
+    recordEjectStep: assign((a) => recordVerdict('eject', a)),
+    /** Keep each observed step of the insert phase, and what it teaches. */
+    recordInsertStep: assign((a) => recordVerdict('insert', a)),
     /** A failed blockdev-change-medium is retried 100 ms later: count it and wait. */
     scheduleRetry: assign(({ context, event }) => {
       if (!context.op) return {};
@@ -355,6 +357,12 @@ export const cdromMachine = setup({
         context.lastError ?? `Device 'ide-${context.devid}' is locked and force was not specified, wait for tray to open and try again`,
       op: context.op ? { ...context.op, ended: true, retryAt: undefined } : undefined,
     })),
+    /** The command succeeded after all: the media is what it asked for. */
+    syncLateSuccess: assign(({ context }) => {
+      const path = context.op?.path;
+      if (path === undefined) return { mediaPath: undefined };
+      return { mediaPath: path, lastError: undefined };
+    }),
     /** The guest opened the tray itself: it is no longer locked, and the media did not change. */
     releaseLock: assign({ forceEjectOffered: false, trayOpen: true }),
     /** The guest moved the tray by itself: note it, the media stays as params say. */

@@ -101,9 +101,16 @@ export interface CdDetachedEvent extends Stamp {
   domid: number;
   fromStubdom: boolean;
 }
-/** `params` or `type` written on the backend or libxl's copy. */
-export interface CdKeyEvent extends Stamp {
-  type: 'cd.params' | 'cd.type';
+/** `params` written on the backend or libxl's copy. */
+export interface CdParamsEvent extends Stamp {
+  type: 'cd.params';
+  fromStubdom: boolean;
+  where: 'backend' | 'libxl';
+  value: string;
+}
+/** `type` (phy, qdisk) written on the backend or libxl's copy. */
+export interface CdTypeEvent extends Stamp {
+  type: 'cd.type';
   fromStubdom: boolean;
   where: 'backend' | 'libxl';
   value: string;
@@ -176,7 +183,8 @@ export interface ClockTickEvent extends Stamp {
 export type CdromEvent =
   | CdDeviceEvent
   | CdDetachedEvent
-  | CdKeyEvent
+  | CdParamsEvent
+  | CdTypeEvent
   | CdRequestEvent
   | CdResultEvent
   | CdQmpEvent
