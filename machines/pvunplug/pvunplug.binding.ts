@@ -3,7 +3,7 @@
  * the `pv-blacklisted` incident. The observation format consumed is documented
  * in README.md; platform lines follow platform-lines.ts.
  */
-import type { MachineBinding, RouteContext, Routed } from '../host/binding.ts';
+import type { IncidentHit, MachineBinding, RouteContext, Routed, TransitionInfo } from '../host/binding.ts';
 import { pvUnplugMachine } from './pvunplug.machine.ts';
 import type { PvUnplugContext, PvUnplugEvent, PvUnplugInput } from './pvunplug.types.ts';
 import { parsePlatformLine, productName } from './platform-lines.ts';
@@ -17,20 +17,6 @@ export const PV_UNPLUG_KIND = 'pvUnplug';
 /** `dropped.reason` the host uses for guest log lines it filtered before recording. */
 export const PV_LOG_DROP_REASON = 'xen-platform-log';
 
-/** Local until the lead's binding.ts exports them (same shapes). */
-export interface TransitionInfo {
-  actor: string;
-  from: string;
-  to: string;
-  seq: number;
-  ts: number;
-  context: any;
-}
-export interface IncidentHit {
-  kind: string;
-  summary: string;
-  start?: number;
-}
 
 type EventBody = PvUnplugEvent extends infer E ? (E extends PvUnplugEvent ? Omit<E, 'ts' | 'seq'> : never) : never;
 
@@ -80,7 +66,7 @@ function deliver(
   create: boolean,
 ): Routed[] {
   if (domid === undefined) return [];
-  const uuid = rec.uuid ?? ctx.uuidOf(domid);
+  const uuid = ctx.uuidOf(domid) ?? (rec.domid === domid ? rec.uuid : undefined);
   if (uuid === undefined) return [];
   const type = ctx.domainType(domid);
   if (type === 'pv' || type === 'pvh') return [];
@@ -223,7 +209,7 @@ export function pvUnplugIncident(t: TransitionInfo): IncidentHit | null {
   };
 }
 
-export const pvUnplugBinding: MachineBinding & { incident(t: TransitionInfo): IncidentHit | null } = {
+export const pvUnplugBinding: MachineBinding = {
   kind: PV_UNPLUG_KIND,
   version: '1',
   machine: pvUnplugMachine,

@@ -1,0 +1,73 @@
+/*
+ * ops.h: the op handlers named in the dispatch table, and the hooks
+ * the poll loop calls for the asynchronous sources (xenstore watches,
+ * dominfo polling, log tails).
+ */
+#ifndef OPS_H
+#define OPS_H
+
+#include "dispatch.h"
+
+/* ops-xenstore.c */
+int	op_xs_read(struct session *, json_t *, json_t **, struct op_error *);
+int	op_xs_write(struct session *, json_t *, json_t **, struct op_error *);
+int	op_xs_mkdir(struct session *, json_t *, json_t **, struct op_error *);
+int	op_xs_rm(struct session *, json_t *, json_t **, struct op_error *);
+int	op_xs_directory(struct session *, json_t *, json_t **,
+	    struct op_error *);
+int	op_xs_get_perms(struct session *, json_t *, json_t **,
+	    struct op_error *);
+int	op_xs_set_perms(struct session *, json_t *, json_t **,
+	    struct op_error *);
+int	op_xs_watch(struct session *, json_t *, json_t **, struct op_error *);
+int	op_xs_unwatch(struct session *, json_t *, json_t **,
+	    struct op_error *);
+int	op_xs_tx_start(struct session *, json_t *, json_t **,
+	    struct op_error *);
+int	op_xs_tx_end(struct session *, json_t *, json_t **,
+	    struct op_error *);
+int	op_xs_watch_domains(struct session *, json_t *, json_t **,
+	    struct op_error *);
+int	op_xs_unwatch_domains(struct session *, json_t *, json_t **,
+	    struct op_error *);
+void	xsops_init(struct session *);
+void	xsops_free(struct session *);
+/* The fd that becomes readable when watch events are queued, or -1. */
+int	xsops_fd(struct session *);
+/* Deliver every queued watch event as event lines. */
+void	xsops_pump(struct session *);
+
+/* ops-dominfo.c */
+int	op_dominfo(struct session *, json_t *, json_t **, struct op_error *);
+int	op_dominfo_poll(struct session *, json_t *, json_t **,
+	    struct op_error *);
+void	dominfo_init(struct session *);
+void	dominfo_free(struct session *);
+/* Milliseconds until the next poll is due, or -1 if polling is off. */
+int	dominfo_timeout(struct session *);
+/* Poll if due; emits a dominfo event when the list changed. */
+void	dominfo_tick(struct session *);
+/* @releaseDomain fired: poll at the next tick. */
+void	dominfo_kick(struct session *);
+/* Parse `xl list -v` (or plain `xl list`) output into an array. */
+json_t	*dominfo_parse(const char *, size_t, int);
+
+/* ops-qmp.c */
+int	op_qmp(struct session *, json_t *, json_t **, struct op_error *);
+
+/* ops-xl.c */
+int	op_xl(struct session *, json_t *, json_t **, struct op_error *);
+/* Check an xl argv against the allowlist; NULL if allowed, else why. */
+const char *xl_argv_check(const struct config *, const char **, size_t);
+
+/* ops-log.c */
+int	op_log_follow(struct session *, json_t *, json_t **,
+	    struct op_error *);
+int	op_log_unfollow(struct session *, json_t *, json_t **,
+	    struct op_error *);
+void	logtail_init(struct session *);
+void	logtail_free(struct session *);
+int	logtail_timeout(struct session *);
+void	logtail_tick(struct session *);
+
+#endif /* OPS_H */
