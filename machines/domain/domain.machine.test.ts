@@ -279,6 +279,15 @@ describe('domain machine: soft reset (seed 004, reference 9)', () => {
     },
   );
 
+  it('soft reset is refused when the domain turns out to be PV after the soft_reset shutdown (seed 004)', () => {
+    const d = start();
+    d.send({ type: 'domain.introduce', domid: 5 }, down(5, 'soft_reset'));
+    expect(d.state()).toBe('softResetting');
+    d.send({ type: 'domain.type', domid: 5, domainType: 'pv' });
+    expect(d.state()).toBe('shutdown.soft_reset');
+    expect(d.ctx().softResetRefused).toBe(true);
+  });
+
   it('a soft reset of unknown type that ends in destruction goes dying then gone', () => {
     const d = start();
     d.send({ type: 'domain.introduce', domid: 5 }, down(5, 'soft_reset'), info(5, { dying: true }), { type: 'domain.removed', domid: 5 });

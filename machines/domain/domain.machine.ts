@@ -168,6 +168,9 @@ export const domainMachine = setup({
     /** A soft_reset shutdown of a domain libxl will refuse to soft-reset (not HVM; seed 004). */
     hasRefusedSoftReset: ({ context, event }) =>
       shownShutdown(context, event) === 'soft_reset' && context.type !== undefined && NOT_HVM.has(context.type),
+    /** A type write saying the domain is PV or PVH (no soft reset for those). */
+    isNotHvmType: ({ context, event }) =>
+      event.type === 'domain.type' && isCurrent(context, event) && NOT_HVM.has(event.domainType),
     /** xl's monitor saw the domain destroyed under it. */
     hasXlDestroyed: ({ context, event }) =>
       event.type === 'domain.xl' && event.decision.kind === 'destroyed' && isCurrent(context, event),
@@ -389,6 +392,10 @@ export const domainMachine = setup({
           { guard: 'isCurrentDomid' },
         ],
         'domain.xl': [{ guard: 'hasXlDestroyed', target: 'gone', actions: 'recordXl' }],
+        // Learning now that the domain is not HVM: libxl will refuse the soft reset (seed 004).
+        'domain.type': [
+          { guard: 'isNotHvmType', target: '#domain.shutdown.soft_reset', actions: ['setType', 'markSoftResetRefused'] },
+        ],
       },
     },
     dying: {
