@@ -106,7 +106,6 @@ function infoTransitions(from?: Place): Edge[] {
     { guard: 'hasDying', target: '#domain.dying', actions: ['setName'] },
     ...shutdownTransitions(from, ['setName']),
   ];
-  const inShutdown = from !== undefined && (REASONS as readonly string[]).includes(from);
   if (from === 'shuttingDown') {
     // Still up while it shuts down: stay.
     list.push({ guard: 'isCurrentDomid', actions: ['setName'] });
@@ -118,9 +117,7 @@ function infoTransitions(from?: Place): Edge[] {
     return list;
   }
   if (from !== 'paused') list.push({ guard: 'hasPaused', target: '#domain.paused', actions: ['setDomid', 'setName'] });
-  if (from !== 'running' || inShutdown) {
-    list.push({ guard: 'hasRunning', target: '#domain.running', actions: ['setDomid', 'setName'] });
-  }
+  if (from !== 'running') list.push({ guard: 'hasRunning', target: '#domain.running', actions: ['setDomid', 'setName'] });
   list.push({ guard: 'isCurrentDomid', actions: ['setName'] });
   return list;
 }
