@@ -132,8 +132,8 @@ function progressTransitions(phase: 'eject' | 'insert') {
     { guard: `is${g}Fatal`, target: 'failed', actions: [record, 'endOp'] },
     { guard: `is${g}RetriesExhausted`, target: 'failed', actions: [record, 'failRetriesExhausted'] },
     { guard: `is${g}ChangeFailed`, target: 'retrying', actions: [record, 'scheduleRetry'] },
-    { guard: `is${g}CompleteWithMedia`, target: 'inserted', actions: [record, 'endOp'] },
-    { guard: `is${g}CompleteEmpty`, target: 'empty', actions: [record, 'endOp'] },
+    { guard: `is${g}CompleteWithMedia`, target: 'inserted', actions: [record, 'endOp', 'adoptOpMedia'] },
+    { guard: `is${g}CompleteEmpty`, target: 'empty', actions: [record, 'endOp', 'adoptOpMedia'] },
     { guard: `is${g}InsertPhase`, target: 'inserting', actions: record },
     { guard: `is${g}Progress`, actions: [record, 'assignDevice'] },
     { actions: 'assignDevice' },
@@ -143,8 +143,8 @@ function progressTransitions(phase: 'eject' | 'insert') {
 /** The transitions of the three in-progress states for the command's own result and the clock. */
 const ownTransitions = {
   'cd.result': [
-    { guard: 'isOwnSuccessWithMedia', target: 'inserted', actions: ['recordResult', 'endOp'] },
-    { guard: 'isOwnSuccess', target: 'empty', actions: ['recordResult', 'endOp'] },
+    { guard: 'isOwnSuccessWithMedia', target: 'inserted', actions: ['recordResult', 'endOp', 'adoptOpMedia'] },
+    { guard: 'isOwnSuccess', target: 'empty', actions: ['recordResult', 'endOp', 'adoptOpMedia'] },
     { guard: 'isOwnLockedFailure', target: 'locked', actions: ['recordResult', 'lockTray'] },
     { guard: 'isOwnResult', target: 'failed', actions: ['recordResult', 'endOp'] },
   ],
@@ -357,8 +357,8 @@ export const cdromMachine = setup({
         context.lastError ?? `Device 'ide-${context.devid}' is locked and force was not specified, wait for tray to open and try again`,
       op: context.op ? { ...context.op, ended: true, retryAt: undefined } : undefined,
     })),
-    /** The command succeeded after all: the media is what it asked for. */
-    syncLateSuccess: assign(({ context }) => {
+    /** The change succeeded: the media is what it asked for (params follows in xenstore). */
+    adoptOpMedia: assign(({ context }) => {
       const path = context.op?.path;
       if (path === undefined) return { mediaPath: undefined };
       return { mediaPath: path, lastError: undefined };
@@ -471,7 +471,7 @@ export const cdromMachine = setup({
           { actions: ['assignDevice', 'syncMedia'] },
         ],
         'cd.result': [
-          { guard: 'isLateSuccess', target: 'resync', actions: ['recordResult', 'endOp', 'syncLateSuccess'] },
+          { guard: 'isLateSuccess', target: 'resync', actions: ['recordResult', 'endOp', 'adoptOpMedia'] },
           { guard: 'isOwnResult', actions: 'recordResult' },
         ],
       },
