@@ -3,7 +3,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'crypto', 'zlib', 'stream', 'readline', 'util', 'events', 'worker_threads', 'http', 'https', 'url', 'buffer', 'process', 'timers'];
+// Bare built-in names are listed as exact paths (a pattern such as 'events' would also match '../events/x.ts').
+const nodeBuiltinNames = ['fs', 'path', 'os', 'child_process', 'net', 'crypto', 'zlib', 'stream', 'readline', 'util', 'events', 'worker_threads', 'http', 'https', 'url', 'buffer', 'process', 'timers'];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'native/**', 'renderer/dist/**', 'out/**', '**/*.d.ts'] },
@@ -23,9 +24,10 @@ export default tseslint.config(
         paths: [
           { name: 'electron', message: 'machines/ is pure: no Electron.' },
           { name: 'dexie', message: 'machines/ is pure: no Dexie.' },
+          ...nodeBuiltinNames.map((name) => ({ name, message: 'machines/ is pure: no Node built-ins.' })),
         ],
         patterns: [
-          { group: nodeBuiltins, message: 'machines/ is pure: no Node built-ins.' },
+          { group: ['node:*'], message: 'machines/ is pure: no Node built-ins.' },
           { group: ['**/electron/**', '**/renderer/**'], message: 'machines/ imports nothing outside machines/.' },
         ],
       }],

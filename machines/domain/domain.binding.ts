@@ -7,8 +7,6 @@
  * domain cannot be keyed yet are not routed.
  */
 import type { IncidentHit, MachineBinding, RouteContext, Routed, TransitionInfo } from '../host/binding.ts';
-// The lint's Node-builtin pattern `events` also matches our own machines/events folder.
-// eslint-disable-next-line no-restricted-imports
 import type { XRecord } from '../events/record.ts';
 import { domainMachine } from './domain.machine.ts';
 import type { DomainContext, DomainEvent, ShutdownRequest } from './domain.types.ts';

@@ -23,8 +23,6 @@
  * - No timers: nothing here waits on the clock (`clock.tick` is ignored).
  */
 import { and, assign, setup } from 'xstate';
-// The lint's Node-builtin pattern `events` also matches our own machines/events folder.
-// eslint-disable-next-line no-restricted-imports
 import type { ShutdownReason } from '../events/record.ts';
 import type { DomainContext, DomainEvent, DomainInput } from './domain.types.ts';
 

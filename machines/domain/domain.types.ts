@@ -2,8 +2,6 @@
  * Types of the domain lifecycle machine: its input, context and events.
  * Every event carries the record clock (`ts`) and the record's `seq`.
  */
-// The lint's Node-builtin pattern `events` also matches our own machines/events folder.
-// eslint-disable-next-line no-restricted-imports
 import type { ShutdownReason } from '../events/record.ts';
 import type { DomainType } from '../host/binding.ts';
 import type { OnShutdownAction, XlDecision } from './xl-log.ts';

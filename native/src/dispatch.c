@@ -238,7 +238,9 @@ handle_request(struct session *s, json_t *req)
 	else
 		json_incref(args);
 	memset(&e, 0, sizeof(e));
+	s->cur_id = id;
 	rc = op->fn(s, args, &result, &e);
+	s->cur_id = NULL;
 	json_decref(args);
 	if (rc < 0) {
 		json_decref(result);

@@ -40,6 +40,7 @@ struct session {
 	void			*emit_arg;
 	json_t			*deferred;	/* events held until the reply is out */
 	int			 in_dispatch;
+	json_t			*cur_id;	/* id of the request being handled */
 	struct xsctx		*xs;
 	struct dominfo_state	*di;
 	struct logtail_state	*lt;

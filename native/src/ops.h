@@ -8,6 +8,8 @@
 
 #include "dispatch.h"
 
+struct proc_result;
+
 /* ops-xenstore.c */
 int	op_xs_read(struct session *, json_t *, json_t **, struct op_error *);
 int	op_xs_write(struct session *, json_t *, json_t **, struct op_error *);
@@ -57,6 +59,9 @@ int	op_qmp(struct session *, json_t *, json_t **, struct op_error *);
 
 /* ops-xl.c */
 int	op_xl(struct session *, json_t *, json_t **, struct op_error *);
+/* Run xl (argv already checked); stream: stderr lines as xl.line events. */
+int	xl_run(struct session *, const char **, size_t, int, int,
+	    struct proc_result *);
 /* Check an xl argv against the allowlist; NULL if allowed, else why. */
 const char *xl_argv_check(const struct config *, const char **, size_t);
 

@@ -188,7 +188,7 @@ export class DeviceModel {
 
   private medium(file: string, format: string, ro: boolean, fdset?: number): NonNullable<BlockDev['inserted']> {
     const path = fdset !== undefined ? this.fdsets.get(fdset)?.fds[0]?.info.path : file;
-    const size = (path && this.hooks.imageSize?.(path)) ?? 358400;
+    const size = (path ? this.hooks.imageSize?.(path) : undefined) ?? 358400;
     return { file, format, ro, fdset, node: `#block${(this.nodeCounter += 66)}`, size };
   }
 
