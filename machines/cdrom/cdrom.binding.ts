@@ -307,7 +307,7 @@ export function routeCdrom(rec: XRecord, ctx: RouteContext): Routed[] {
     case 'xs.write': {
       const { path, value } = rec.data as { path: string; value: string };
       if (path.startsWith('/local/domain/')) {
-        if (!path.includes('/backend/')) return [];
+        if (!path.includes('/backend/vbd/') && !path.includes('/backend/qdisk/')) return [];
         return routeBackendWrite(rec, ctx, path, value);
       }
       if (path.startsWith('/libxl/') && path.includes('/device/vbd/')) return routeLibxlWrite(rec, ctx, path, value);
@@ -315,7 +315,8 @@ export function routeCdrom(rec: XRecord, ctx: RouteContext): Routed[] {
     }
     case 'xs.rm': {
       const { path } = rec.data as { path: string };
-      if (!path.startsWith('/local/domain/') || !path.includes('/backend/')) return [];
+      if (!path.startsWith('/local/domain/')) return [];
+      if (!path.includes('/backend/vbd/') && !path.includes('/backend/qdisk/')) return [];
       return routeRemove(rec, ctx, path);
     }
     case 'cmd.request':

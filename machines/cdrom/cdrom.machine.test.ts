@@ -54,6 +54,38 @@ describe('cdrom machine: the media change of seed 000', () => {
     expect(d.actor.getSnapshot().context.timeline.map((s) => s.step)).toContain('stubdom-disk-attached');
   });
 
+  it('a stub-domain eject also re-attaches the PV disk and ends with blockdev-change-medium by fdset (seed 000)', () => {
+    const d = drive({ stubdom: true });
+    d.send(ev.device(7, ISO, true, true), 0);
+    expect(d.state()).toBe('inserted');
+    d.send(ev.eject('c1', 'hdc', true), 10);
+    d.send(ev.qmpOk('eject'), 20);
+    d.send(ev.qmpOk('query-fdsets', [{ 'fdset-id': 8002, fds: [{ fd: 3, opaque: 'stub-devid:5632' }] }]), 25);
+    expect(d.actor.getSnapshot().context.fdset).toBe(8002);
+    d.send(ev.qmpOk('remove-fd'), 30);
+    d.send(ev.detached(7), 40);
+    expect(d.state()).toBe('ejecting');
+    d.send(ev.device(7, '', true, true), 50);
+    d.send(ev.qmpOk('query-fdsets', [{ 'fdset-id': 1, fds: [{ fd: 4, opaque: 'stub-devid:5632' }] }]), 55);
+    expect(d.actor.getSnapshot().context.fdset).toBe(1);
+    expect(d.state()).toBe('inserting');
+    d.send(ev.params('', true), 60);
+    expect(d.state()).toBe('inserting');
+    d.send(ev.qmpOk('blockdev-change-medium'), 70);
+    expect(d.state()).toBe('empty');
+    expect(d.actor.getSnapshot().context.mediaPath).toBeUndefined();
+  });
+
+  it('in a stub domain, media follows the stub domain\'s vbd entries, not the guest\'s (seed 000)', () => {
+    const d = drive({ stubdom: true });
+    d.send(ev.params(`aio:${ISO}`, false), 0);
+    expect(d.state()).toBe('empty');
+    d.send(ev.params(ISO, true), 10);
+    expect(d.state()).toBe('inserted');
+    d.send(ev.params('', false), 20);
+    expect(d.state()).toBe('inserted');
+  });
+
   it('tolerates remove-fd GenericError (empty fdset) and carries on (seed 000)', () => {
     const d = drive({ stubdom: true });
     d.send(ev.insert('c1', ISO, 'hdc', true), 0);

@@ -91,6 +91,16 @@ function phaseGuards(phase: 'eject' | 'insert') {
 const ejectGuards = phaseGuards('eject');
 const insertGuards = phaseGuards('insert');
 
+/** The fdset a stub domain added for this CD-ROM (opaque `stub-devid:<devid>`, reference 4.4), if listed. */
+function stubFdsetIn(ret: unknown, devid: number): number | undefined {
+  if (!Array.isArray(ret)) return undefined;
+  for (const set of ret as Array<{ 'fdset-id'?: unknown; fds?: Array<{ opaque?: unknown }> }>) {
+    if (typeof set?.['fdset-id'] !== 'number' || !Array.isArray(set.fds)) continue;
+    if (set.fds.some((fd) => fd?.opaque === `stub-devid:${devid}`)) return set['fdset-id'];
+  }
+  return undefined;
+}
+
 /** Record a verdict's step and what it teaches (fdset, tray, stub domain, errors). */
 function recordVerdict(phase: 'eject' | 'insert', { context, event }: Args): Partial<CdromContext> {
   {
@@ -100,6 +110,10 @@ function recordVerdict(phase: 'eject' | 'insert', { context, event }: Args): Par
     if (event.type === 'cd.qmp' && event.command === 'add-fd' && event.ok) {
       const fdset = (event.ret as { 'fdset-id'?: unknown } | undefined)?.['fdset-id'];
       if (typeof fdset === 'number') patch.fdset = fdset;
+    }
+    if (event.type === 'cd.qmp' && event.command === 'query-fdsets' && event.ok) {
+      const fdset = stubFdsetIn(event.ret, context.devid);
+      if (fdset !== undefined) patch.fdset = fdset;
     }
     if (event.type === 'cd.tray') patch.trayOpen = event.open;
     if (event.type === 'cd.step' && event.step === 'stubdom-id' && (event.value ?? 0) > 0) patch.stubdom = true;
