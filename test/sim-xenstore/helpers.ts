@@ -84,6 +84,7 @@ export interface GuestConnection {
  */
 export function ringGuest(real: RealXenstored, domid: number): GuestConnection {
   const fd = openSync(join(real.stateDir, `ring-${domid}`), 'r+');
+  const REQ_CONS = 2048;
   const REQ_PROD = 2052;
   const RSP_CONS = 2056;
   const RSP_PROD = 2060;
@@ -127,11 +128,21 @@ export function ringGuest(real: RealXenstored, domid: number): GuestConnection {
   return {
     async req(type, payload) {
       const msg = encodeMessage(type, 0, 0, payload);
-      const prod = u32(REQ_PROD);
-      for (let i = 0; i < msg.length; i++) writeSync(fd, msg, i, 1, (prod + i) % 1024);
-      put32(REQ_PROD, prod + msg.length);
-      kick();
       const deadline = Date.now() + 5000;
+      // The request ring holds 1024 bytes: write what fits, kick, wait for xenstored to consume.
+      for (let sent = 0; sent < msg.length; ) {
+        const prod = u32(REQ_PROD);
+        const space = 1024 - ((prod - u32(REQ_CONS)) >>> 0);
+        const n = Math.min(space, msg.length - sent);
+        for (let i = 0; i < n; i++) writeSync(fd, msg, sent + i, 1, (prod + i) % 1024);
+        put32(REQ_PROD, prod + n);
+        sent += n;
+        kick();
+        if (sent < msg.length) {
+          if (Date.now() > deadline) throw new Error('ring full');
+          await new Promise((res) => setTimeout(res, 2));
+        }
+      }
       for (;;) {
         const r = readAvailable();
         if (r) return r;

@@ -143,11 +143,11 @@ describe('store: quotas for unprivileged domains (xenstored 4.17 defaults)', () 
     expect(code(() => s.addWatch(sink, '/w', 't0'))).toBe('EEXIST');
   });
 
-  it('transactions beyond 10 give ENOSPC', () => {
+  it('transactions beyond 10 give ENOSPC (4.17 compares count > quota, so the 11th still opens)', () => {
     const s = createSimXenstore();
     s.introduce(5);
-    for (let i = 0; i < 10; i++) s.startTransaction(5, i + 1);
-    expect(code(() => s.startTransaction(5, 11))).toBe('ENOSPC');
+    for (let i = 0; i < 11; i++) s.startTransaction(5, i + 1);
+    expect(code(() => s.startTransaction(5, 12))).toBe('ENOSPC');
     s.startTransaction(0, 1);
   });
 });

@@ -500,7 +500,8 @@ export class SimXenstore implements XsSimStore {
   // ---- transactions ------------------------------------------------------
 
   startTransaction(domid: number, id: number): XsTransaction {
-    if (!this.isPrivileged(domid) && (this.openTx.get(domid) ?? 0) >= this.quotas.transactions) throw err('ENOSPC');
+    // xenstored 4.17 compares with `>`: one more than the quota is allowed.
+    if (!this.isPrivileged(domid) && (this.openTx.get(domid) ?? 0) > this.quotas.transactions) throw err('ENOSPC');
     this.openTx.set(domid, (this.openTx.get(domid) ?? 0) + 1);
     return new XsTransaction(id, domid);
   }
