@@ -25,10 +25,14 @@ export async function* fileLines(path: string): AsyncGenerator<string> {
     throw new BundleError('unreadable', `cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const head = Buffer.alloc(2);
-  const { bytesRead } = await fh.read(head, 0, 2, 0);
-  const st = await fh.stat();
-  await fh.close();
-  if (st.isDirectory()) throw new BundleError('unreadable', `${path} is a directory`);
+  let bytesRead = 0;
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new BundleError('unreadable', `${path} is not a regular file`);
+    ({ bytesRead } = await fh.read(head, 0, 2, 0));
+  } finally {
+    await fh.close();
+  }
   let stream: Readable = createReadStream(path);
   if (bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b) {
     const gunzip = createGunzip();

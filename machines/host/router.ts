@@ -88,6 +88,7 @@ export interface RouterSnapshot {
   incidents: Incident[];
   faults: RouterFault[];
   helperDown: number | null;
+  gapIncident: number | null;
 }
 
 const NO_TRANSITIONS: Transition[] = [];
@@ -102,6 +103,8 @@ export class HostRouter implements RouteContext {
   private uuidToDomid = new Map<string, number>();
   private mirror = new Mirror();
   private helperDown: number | null = null;
+  /** Index in `incidents` of the helper gap a following `resynced` extends. */
+  private gapIncident: number | null = null;
   /** seq of the last record applied. */
   seq = 0;
   /** The record clock (ms): the greatest ts seen. */
@@ -197,6 +200,7 @@ export class HostRouter implements RouteContext {
       incidents: this.incidents,
       faults: this.faults,
       helperDown: this.helperDown,
+      gapIncident: this.gapIncident,
     });
   }
 
@@ -222,6 +226,7 @@ export class HostRouter implements RouteContext {
     r.incidents = s.incidents;
     r.faults = s.faults;
     r.helperDown = s.helperDown;
+    r.gapIncident = s.gapIncident ?? null;
     return r;
   }
 
@@ -350,20 +355,35 @@ export class HostRouter implements RouteContext {
     if (hit) this.incidents.push({ kind: hit.kind, actor: a.id, uuid: a.uuid, from: hit.start ?? seq, to: seq, ts, summary: hit.summary });
   }
 
+  /**
+   * Helper outages: `down` opens a gap; the first `up`/`resynced` carrying
+   * `gap: true` closes it as a `helper-gap` incident, and a `resynced` that
+   * follows extends that incident to the end of the re-scan.
+   */
   private noteHelper(rec: XRecord): void {
     const d = rec.data as { state?: string; gap?: boolean };
     if (d.state === 'down' || d.state === 'failed') {
       if (this.helperDown === null) this.helperDown = rec.seq;
+      this.gapIncident = null;
       if (d.state === 'failed') {
         this.incidents.push({ kind: 'helper-failed', actor: 'helper', uuid: '', from: this.helperDown, to: rec.seq, ts: rec.ts, summary: 'the privileged helper kept failing and was given up: nothing is observed until it is restarted' });
       }
-    } else if (d.gap) {
-      const from = this.helperDown ?? rec.seq;
-      this.incidents.push({ kind: 'helper-gap', actor: 'helper', uuid: '', from, to: rec.seq, ts: rec.ts, summary: `observations may be missing between seq ${from} and ${rec.seq} (helper ${d.state})` });
-      this.helperDown = null;
-    } else if (d.state === 'up') {
-      this.helperDown = null;
+      return;
     }
+    if (!d.gap) {
+      this.helperDown = null;
+      return;
+    }
+    const open = this.gapIncident !== null ? this.incidents[this.gapIncident] : undefined;
+    if (open && this.helperDown === null) {
+      open.to = rec.seq;
+      open.summary = gapSummary(open.from, rec.seq, d.state ?? 'up');
+      return;
+    }
+    const from = this.helperDown ?? rec.seq;
+    this.gapIncident = this.incidents.length;
+    this.incidents.push({ kind: 'helper-gap', actor: 'helper', uuid: '', from, to: rec.seq, ts: rec.ts, summary: gapSummary(from, rec.seq, d.state ?? 'up') });
+    this.helperDown = null;
   }
 
   private fault(seq: number, actor: string, message: string): void {
@@ -374,6 +394,10 @@ export class HostRouter implements RouteContext {
     // Without an error observer XState rethrows a machine's error asynchronously; the router records it instead.
     ref.subscribe({ error: (e: unknown) => this.fault(this.seq, id, String(e)) });
   }
+}
+
+function gapSummary(from: number, to: number, state: string): string {
+  return `the helper was away: observations may be missing between seq ${from} and ${to} (helper ${state})`;
 }
 
 function deadlineOf(snap: Snapshot<unknown>): number | undefined {
