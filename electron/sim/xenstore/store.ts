@@ -630,6 +630,27 @@ export class SimXenstore implements XsSimStore {
     };
   }
 
+  /**
+   * Consistency of the tree, for tests: every node's parent exists and lists
+   * it, every listed child exists, and per-owner node counts add up.
+   * Returns the problems found (empty when consistent).
+   */
+  checkInvariants(): string[] {
+    const problems: string[] = [];
+    const counts = new Map<number, number>();
+    for (const [p, n] of this.nodes) {
+      counts.set(n.perms[0].domid, (counts.get(n.perms[0].domid) ?? 0) + 1);
+      if (new Set(n.children).size !== n.children.length) problems.push(`${p}: duplicate children`);
+      for (const ch of n.children) if (!this.nodes.has(childPath(p, ch))) problems.push(`${p}: lists missing child ${ch}`);
+      if (p === '/') continue;
+      const parent = this.nodes.get(parentOf(p));
+      if (!parent) problems.push(`${p}: no parent`);
+      else if (!parent.children.includes(baseName(p))) problems.push(`${p}: not listed by its parent`);
+    }
+    for (const [d, n] of counts) if ((this.owned.get(d) ?? 0) !== n) problems.push(`dom${d}: owns ${n} nodes, counted ${this.owned.get(d) ?? 0}`);
+    return problems;
+  }
+
   /** Every node path with its value, for tests and debugging. */
   dump(): Array<[string, string]> {
     return [...this.nodes.entries()].map(([p, n]) => [p, n.value.toString('latin1')]);
