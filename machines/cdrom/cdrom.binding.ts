@@ -5,29 +5,12 @@
  * or by the first cd command naming the device. QMP device ids `ide-<devid>`
  * map to the same actor.
  */
-import type { MachineBinding, RouteContext, Routed } from '../host/binding.ts';
+import type { XRecord } from '../events/record.ts';
+import type { IncidentHit, MachineBinding, RouteContext, Routed, TransitionInfo } from '../host/binding.ts';
 import { cdromMachine } from './cdrom.machine.ts';
 import { parseXlStep } from './cdrom.steps.ts';
 import type { CdOp, CdromContext, CdromEvent, CdromInput } from './cdrom.types.ts';
 import { devidOfQmpId, tryVdevToDevid } from './cdrom.vdev.ts';
-
-/** The record type, taken through the binding seam (the lint's Node-builtin pattern `events` also matches `../events/`). */
-type XRecord = Parameters<MachineBinding['route']>[0];
-
-/** As the router will call it after each state change (contract rule 9). */
-export interface TransitionInfo {
-  actor: string;
-  from: string;
-  to: string;
-  seq: number;
-  ts: number;
-  context: any;
-}
-export interface IncidentHit {
-  kind: string;
-  summary: string;
-  start?: number;
-}
 
 const CD_OPS: ReadonlySet<string> = new Set<CdOp>(['cd-insert', 'cd-eject', 'cd-force-eject']);
 const QMP_COMMANDS: ReadonlySet<string> = new Set([
@@ -361,7 +344,7 @@ export function cdromIncident(t: TransitionInfo): IncidentHit | null {
   return null;
 }
 
-export const cdromBinding: MachineBinding & { incident(t: TransitionInfo): IncidentHit | null } = {
+export const cdromBinding: MachineBinding = {
   kind: 'cdrom',
   version: '1',
   machine: cdromMachine,

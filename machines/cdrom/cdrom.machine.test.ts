@@ -211,6 +211,17 @@ describe('cdrom machine: the media change of seed 000', () => {
     expect(d.actor.getSnapshot().context.timeline.at(-1)).toMatchObject({ step: 'result', ok: true });
   });
 
+  it('a tray locked by the guest, seen only in xl -v output, ends in locked with forced eject offered', () => {
+    const d = drive();
+    d.send(ev.eject('c1'), 0);
+    d.send(ev.xl("libxl: error: libxl_qmp.c:1837:qmp_ev_parse_error_messages: Domain 5:Device 'ide-5632' is locked and force was not specified, wait for tray to open and try again", 'c1'), 10);
+    expect(d.state()).toBe('locked');
+    expect(d.actor.getSnapshot().context.forceEjectOffered).toBe(true);
+    expect(d.actor.getSnapshot().context.lastError).toBe(
+      "Device 'ide-5632' is locked and force was not specified, wait for tray to open and try again",
+    );
+  });
+
   it('a failed cd command whose error is the locked-tray text ends in locked', () => {
     const d = drive();
     d.send(ev.eject('c1'), 0);

@@ -43,10 +43,12 @@ export function parseXlStep(line: string): XlStep | undefined {
   const m = LINE_RE.exec(line.trim());
   if (!m) return undefined;
   const [, level, func, dom, rawMsg] = m;
-  if (!func.startsWith('cdrom_insert') && func !== 'libxl_cdrom_insert') return undefined;
   const msg = rawMsg.trim();
   const domid = dom === undefined ? undefined : Number(dom);
   const base = { line: line.trim(), ...(domid === undefined ? {} : { domid }) };
+  // libxl logs QEMU's error text; the locked-tray refusal is the one a CD-ROM change must show.
+  if (func === 'qmp_ev_parse_error_messages' && LOCKED_RE.test(msg)) return { step: 'eject-locked', ...base };
+  if (!func.startsWith('cdrom_insert') && func !== 'libxl_cdrom_insert') return undefined;
   if (msg.startsWith('Retrying QMP cdrom change')) return { step: 'retrying', ...base };
   if (msg === 'Doing qmp add-fd path') return { step: 'add-fd-path', ...base };
   if (msg === 'Skipping qmp add-fd path') return { step: 'skip-add-fd-path', ...base };
@@ -167,6 +169,8 @@ function stepVerdict(ctx: CdromContext, e: Extract<CdromEvent, { type: 'cd.step'
       return v('fatal', false, e.line);
     case 'vdev-invalid':
       return v('fatal', false, e.line);
+    case 'eject-locked':
+      return { kind: 'locked', source: 'xl', step: e.step, ok: false, detail: e.line, error: e.line.replace(/^.*?Domain \d+:/, '') };
     case 'error':
       return v('progress', false, e.line);
   }

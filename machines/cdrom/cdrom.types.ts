@@ -160,6 +160,7 @@ export type XlStepName =
   | 'done'
   | 'timeout'
   | 'vdev-invalid'
+  | 'eject-locked'
   | 'error';
 
 export interface XlStep {

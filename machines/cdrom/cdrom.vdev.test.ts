@@ -107,6 +107,12 @@ describe('xl step lines (seed 000 LOGD lines)', () => {
     expect(parseXlStep('libxl: error: libxl_disk.c:921:libxl_cdrom_insert: Domain 5:disk->vdev "sdc" isn\'t hdX or xvdY')?.step).toBe('vdev-invalid');
   });
 
+  it('recognises libxl\'s log of QEMU\'s locked-tray refusal', () => {
+    const line = "libxl: error: libxl_qmp.c:1837:qmp_ev_parse_error_messages: Domain 5:Device 'ide-5632' is locked and force was not specified, wait for tray to open and try again";
+    expect(parseXlStep(line)).toMatchObject({ step: 'eject-locked', domid: 5 });
+    expect(parseXlStep("libxl: error: libxl_qmp.c:1837:qmp_ev_parse_error_messages: Domain 5:File descriptor named 'fdset-id:8002' not found")).toBeUndefined();
+  });
+
   it('ignores lines about other things', () => {
     expect(parseXlStep('libxl: debug: libxl_device.c:1200:device_hotplug: Domain 5:rc=0')).toBeUndefined();
     expect(parseXlStep('Waiting for domain win10 (domid 5) to die [pid 1234]')).toBeUndefined();
