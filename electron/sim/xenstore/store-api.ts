@@ -30,7 +30,7 @@ export interface XsHandle {
   tryRead(path: string): string | undefined;
   write(path: string, value: string): void; // creates parents as xenstored does
   mkdir(path: string): void;
-  rm(path: string): void; // removes the subtree; ENOENT if missing (xenstored 4.17 semantics)
+  rm(path: string): void; // removes the subtree; a missing node is OK if its parent exists, else ENOENT (xenstored 4.17)
   directory(path: string): string[];
   getPerms(path: string): XsPerm[];
   setPerms(path: string, perms: XsPerm[]): void;
