@@ -1,0 +1,3 @@
+import { AppDb } from './app-db.ts';
+
+export const db = new AppDb();
