@@ -30,6 +30,19 @@ const PRIV_ONLY = new Set<number>([XS.CONTROL, XS.INTRODUCE, XS.RELEASE, XS.IS_D
 /** Types whose header tx_id is not looked up (XS_FLAG_NOTID). */
 const NO_TXID = new Set<number>([XS.WATCH, XS.UNWATCH]);
 
+/** `xenstore-control quota set <name> <val>` names. */
+const QUOTA_NAMES: Record<string, keyof SimXenstore['quotas'] | undefined> = {
+  nodes: 'nodes',
+  watches: 'watches',
+  transactions: 'transactions',
+  outstanding: 'outstanding',
+  'transaction-nodes': 'transactionNodes',
+  memory: 'memory',
+  'node-size': 'nodeSize',
+  'path-max': 'pathMax',
+  permissions: 'permissions',
+};
+
 const CONTROL_HELP =
   'check\t\nlog\ton|off\nlive-update\t[-c <cmdline>] [-F] [-t <timeout>] <file>\n    Default timeout is 60 seconds.\n' +
   'logfile\t<file>\nmemreport\t[<file>]\nprint\t<string>\nquota\t[set <name> <val>|<domid>]\nquota-soft\t[set <name> <val>]\nhelp\t\n';
@@ -347,8 +360,40 @@ class Connection implements WatchSink {
           this.send(XS.CONTROL, m, `${text}\0`);
           return;
         }
-        throw new XsError('EINVAL');
+        if (args[0] === 'set') {
+          const key = QUOTA_NAMES[args[1] ?? ''];
+          if (args.length !== 3 || key === undefined) throw new XsError('EINVAL');
+          q[key] = atoiU32(args[2]) | 0;
+          this.ack(m);
+          return;
+        }
+        if (args.length !== 1) throw new XsError('EINVAL');
+        const domid = atoiU32(args[0]);
+        if (!this.store.domainExists(domid)) throw new XsError('ENOENT');
+        const line = (name: string, v: number) => `${name.padEnd(16)}: ${String(v).padStart(8)}\n`;
+        const u = this.store.usage(domid);
+        const text =
+          `Domain ${domid}:\n` +
+          line('nodes', u.nodes) +
+          line('watches', u.watches) +
+          line('transactions', u.transactions) +
+          line('outstanding', 0) +
+          line('memory', u.memory);
+        this.send(XS.CONTROL, m, `${text}\0`);
+        return;
       }
+      case 'quota-soft':
+        if (args.length !== 0) throw new XsError('EINVAL');
+        this.send(XS.CONTROL, m, `Quota settings:\n${'memory'.padEnd(17)}: ${String(2097152).padStart(8)} Total Xenstore memory per domain (warning level)\n\0`);
+        return;
+      case 'print':
+      case 'log':
+        if (args.length < 1) throw new XsError('EINVAL');
+        this.ack(m);
+        return;
+      case 'check':
+        this.ack(m);
+        return;
       default:
         throw new XsError('EINVAL');
     }

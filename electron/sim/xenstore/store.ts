@@ -631,6 +631,19 @@ export class SimXenstore implements XsSimStore {
   }
 
   /**
+   * What `xenstore-control quota <domid>` reports: nodes owned, watches and
+   * open transactions of domain connections, and node memory (record + key bytes, as xenstored counts
+   * them for the data base; its request buffers are not modelled).
+   */
+  usage(domid: number): { nodes: number; watches: number; transactions: number; memory: number } {
+    let memory = 0;
+    for (const [p, n] of this.nodes) if (n.perms[0].domid === domid) memory += this.nodeSize(n) + Buffer.byteLength(p, 'latin1') + 1;
+    // Dom0's clients are socket connections, which xenstored does not account to a domain.
+    const sock = domid === 0;
+    return { nodes: this.ownedCount(domid), watches: sock ? 0 : this.watchCount(domid), transactions: sock ? 0 : (this.openTx.get(domid) ?? 0), memory };
+  }
+
+  /**
    * Consistency of the tree, for tests: every node's parent exists and lists
    * it, every listed child exists, and per-owner node counts add up.
    * Returns the problems found (empty when consistent).
