@@ -151,6 +151,10 @@ describe('pvUnplug binding', () => {
     expect(out[0].input).toBeUndefined();
     const line = routePvUnplug(rec('log.line', { file: 'qemu-dm', domid: 7, line: 'Drivers are blacklisted!' }), ctx);
     expect(line[0].input).toEqual({ uuid: UUID, domid: 7 });
+    // dm-version is also written for PV domains with a qdisk device model: it never creates on its own.
+    expect(routePvUnplug(rec('xs.write', { path: '/libxl/7/dm-version', value: 'qemu_xen' }), ctx)[0].input).toBeUndefined();
+    const drop = routePvUnplug(rec('dropped', { domid: 7, reason: 'xen-platform-log', count: 1, bytes: 9, from: 1, to: 1 }), ctx);
+    expect(drop[0].input).toEqual({ uuid: UUID, domid: 7 });
   });
 
   it('names the pv-blacklisted incident only on entering blacklisted', () => {

@@ -55,29 +55,23 @@ function toInt(s: string | undefined): number | undefined {
 }
 
 /**
- * One delivery to the domain's actor. `create` allows creating the actor; it is
- * refused for domains known not to be HVM (no platform device there).
+ * Who may create the actor: `hvm` = only a domain known to be HVM; `device-model` =
+ * also a domain of unknown type (platform lines come only from an HVM guest's
+ * device model); `none` = deliver to an existing actor only.
+ * PV/PVH domains and stub domains are never routed.
  */
-function deliver(
-  rec: XRecord,
-  ctx: RouteContext,
-  domid: number | undefined,
-  body: EventBody,
-  create: boolean,
-): Routed[] {
+type Create = 'hvm' | 'device-model' | 'none';
+
+/** One delivery to the domain's actor. */
+function deliver(rec: XRecord, ctx: RouteContext, domid: number | undefined, body: EventBody, create: Create): Routed[] {
   if (domid === undefined) return [];
   const uuid = ctx.uuidOf(domid) ?? (rec.domid === domid ? rec.uuid : undefined);
   if (uuid === undefined) return [];
   const type = ctx.domainType(domid);
   if (type === 'pv' || type === 'pvh') return [];
-  if (ctx.targetOf(domid) !== undefined) return []; // a stub domain: its devices are not a guest's emulated ones
-  const id = `${PV_UNPLUG_KIND}:${uuid}`;
-  const routed: Routed = { id, uuid, event: { ...body, ts: rec.ts, seq: rec.seq } };
-  if (create && type === 'hvm') {
-    const input: PvUnplugInput = { uuid, domid };
-    routed.input = input as unknown as Record<string, unknown>;
-  } else if (create && type === undefined && body.type !== 'pv.device' && body.type !== 'pv.driver.key') {
-    // Platform lines only come from an HVM guest's device model: they may create the actor.
+  if (ctx.targetOf(domid) !== undefined) return [];
+  const routed: Routed = { id: `${PV_UNPLUG_KIND}:${uuid}`, uuid, event: { ...body, ts: rec.ts, seq: rec.seq } };
+  if ((create === 'hvm' && type === 'hvm') || create === 'device-model') {
     const input: PvUnplugInput = { uuid, domid };
     routed.input = input as unknown as Record<string, unknown>;
   }
@@ -107,14 +101,14 @@ function routeBackendWrite(rec: XRecord, ctx: RouteContext, parts: string[], val
     if (vdev === undefined) return [];
     const device = emulatedDisk(vdev, devType === 'cdrom', devid);
     if (device === undefined) return [];
-    return deliver(rec, ctx, domid, { type: 'pv.device', device }, true);
+    return deliver(rec, ctx, domid, { type: 'pv.device', device }, 'hvm');
   }
   if (kind === 'vif') {
     if (key !== 'handle' && key !== 'type') return [];
     const nicType = key === 'type' ? value : ctx.read(`${dir}/type`);
     // libxl: nictype `vif` is PV only; `vif_ioemu` (the HVM default) also gets an emulated NIC.
-    if (nicType === 'vif') return deliver(rec, ctx, domid, { type: 'pv.device.removed', kind: 'nic', devid }, false);
-    return deliver(rec, ctx, domid, { type: 'pv.device', device: emulatedNic(devid) }, true);
+    if (nicType === 'vif') return deliver(rec, ctx, domid, { type: 'pv.device.removed', kind: 'nic', devid }, 'none');
+    return deliver(rec, ctx, domid, { type: 'pv.device', device: emulatedNic(devid) }, 'hvm');
   }
   return [];
 }
@@ -129,14 +123,14 @@ function routeWrite(rec: XRecord, ctx: RouteContext): Routed[] {
     if (parts.length !== 4 || parts[3] !== 'dm-version') return [];
     const profile = data.value === 'qemu_xen_traditional' ? 'seed' : data.value === 'qemu_xen' ? 'upstream' : undefined;
     if (profile === undefined) return [];
-    return deliver(rec, ctx, toInt(parts[2]), { type: 'pv.profile', profile }, true);
+    return deliver(rec, ctx, toInt(parts[2]), { type: 'pv.profile', profile }, 'hvm');
   }
   if (!path.startsWith(DOMAIN_PREFIX)) return [];
   const parts = path.split('/');
   if (parts[4] === 'backend') return routeBackendWrite(rec, ctx, parts, data.value);
   if (parts.length >= 6 && DRIVER_DIRS.has(parts[4])) {
     const domid = toInt(parts[3]);
-    return deliver(rec, ctx, domid, { type: 'pv.driver.key', key: parts.slice(4).join('/'), value: data.value }, true);
+    return deliver(rec, ctx, domid, { type: 'pv.driver.key', key: parts.slice(4).join('/'), value: data.value }, 'hvm');
   }
   return [];
 }
@@ -154,7 +148,7 @@ function routeRm(rec: XRecord, ctx: RouteContext): Routed[] {
     parts.length === 8
       ? { type: 'pv.device.removed', kind, devid: toInt(parts[7]) ?? -1 }
       : { type: 'pv.device.removed', kind };
-  return deliver(rec, ctx, domid, body, false);
+  return deliver(rec, ctx, domid, body, 'none');
 }
 
 /** Pure: the deliveries one record causes for pvUnplug actors. */
@@ -166,7 +160,7 @@ export function routePvUnplug(rec: XRecord, ctx: RouteContext): Routed[] {
       const p = parsePlatformLine(data.line);
       if (p === undefined) return [];
       const domid = typeof data.domid === 'number' ? data.domid : rec.domid;
-      return deliver(rec, ctx, domid, lineEvent(p), true);
+      return deliver(rec, ctx, domid, lineEvent(p), 'device-model');
     }
     case 'xs.write':
       return routeWrite(rec, ctx);
@@ -175,14 +169,14 @@ export function routePvUnplug(rec: XRecord, ctx: RouteContext): Routed[] {
     case 'xs.introduce': {
       const domid = (rec.data as { domid?: unknown }).domid;
       if (typeof domid !== 'number') return [];
-      return deliver(rec, ctx, domid, { type: 'pv.reset', domid }, false);
+      return deliver(rec, ctx, domid, { type: 'pv.reset', domid }, 'none');
     }
     case 'qmp.event': {
       const data = rec.data as { domid?: unknown; event?: unknown; data?: { device?: unknown; path?: unknown } };
       if (data.event !== 'DEVICE_DELETED' || typeof data.domid !== 'number') return [];
       const dev = typeof data.data?.device === 'string' && data.data.device !== '' ? data.data.device : data.data?.path;
       if (typeof dev !== 'string') return [];
-      return deliver(rec, ctx, data.domid, { type: 'pv.device.deleted', device: dev }, false);
+      return deliver(rec, ctx, data.domid, { type: 'pv.device.deleted', device: dev }, 'none');
     }
     case 'dropped': {
       const data = rec.data as { domid?: unknown; reason?: unknown; count?: unknown; bytes?: unknown };
@@ -190,7 +184,7 @@ export function routePvUnplug(rec: XRecord, ctx: RouteContext): Routed[] {
       const domid = typeof data.domid === 'number' ? data.domid : rec.domid;
       const count = typeof data.count === 'number' ? data.count : 0;
       const bytes = typeof data.bytes === 'number' ? data.bytes : 0;
-      return deliver(rec, ctx, domid, { type: 'pv.log.dropped', count, bytes }, true);
+      return deliver(rec, ctx, domid, { type: 'pv.log.dropped', count, bytes }, 'device-model');
     }
     default:
       return [];
