@@ -10,6 +10,7 @@
  * - `retrying`: blockdev-change-medium failed; the next try is due 100 ms later (at most 10 retries).
  * - `locked`: QEMU refused the eject because the guest locked the tray; `forceEjectOffered` is the way out.
  * - `failed`: the change failed (fatal QMP error, retries exhausted, 40 s timeout, refused vdev).
+ * - `resync` is transient (`always` to `inserted` or `empty`): no snapshot ever rests in it.
  *
  * Invariants:
  * - `deadline` is set only in `ejecting`, `inserting` and `retrying`: the earlier of the change's
