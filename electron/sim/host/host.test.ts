@@ -4,13 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { SimClock } from './clock.ts';
 import { SimHost } from './host.ts';
-import { MemoryStore } from './test-store.ts';
+import { JournalStore } from './test-store.ts';
+import { createSimXenstore } from '../xenstore/store.ts';
 
 const SPEED = 200;
 
 function setup(profile: 'seed' | 'upstream' = 'seed') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simhost-'));
-  const store = new MemoryStore();
+  const store = new JournalStore(createSimXenstore());
   const clock = new SimClock(SPEED);
   const host = new SimHost({ store, clock, logDir: path.join(dir, 'log'), qmpDir: path.join(dir, 'run'), lockDir: path.join(dir, 'lock'), info: { profile } });
   return { dir, store, clock, host };
@@ -39,7 +40,7 @@ async function until(clock: SimClock, cond: () => boolean, ms = 20_000): Promise
   }
 }
 
-const perms = (store: MemoryStore, p: string) =>
+const perms = (store: JournalStore, p: string) =>
   store
     .as(0)
     .getPerms(p)

@@ -13,6 +13,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { XsHandle, XsPerm, XsStore } from '../xenstore/store-api.ts';
+
+/** The simulated hypervisor's extra calls on the store (electron/sim/xenstore/store.ts), used when the store has them. */
+interface HvStore {
+  createDomain?(domid: number): void;
+  shutdownDomain?(domid: number): void;
+  destroyDomain?(domid: number): void;
+  setTarget?(domid: number, target: number): void;
+}
 import type { SimClock } from './clock.ts';
 import { vdevToDevid } from './devid.ts';
 import { HostFs } from './hostfs.ts';
@@ -723,6 +731,7 @@ export class SimHost {
     this.writeLayout(s);
     this.x0.write(`/local/domain/${d.domid}/image/device-model-domid`, String(s.domid));
     this.x0.write(`/local/domain/${s.domid}/target`, String(d.domid));
+    this.hv.setTarget?.(s.domid, d.domid);
     this.x0.write(`/local/domain/${s.domid}/device-model/${d.domid}`, '');
     this.x0.setPerms(`/local/domain/${s.domid}/device-model/${d.domid}`, [{ domid: s.domid, perm: 'n' }]);
     const argv = ['qemu-system-i386', '-xen-domid', String(d.domid), '-no-shutdown', '-nodefaults', '-machine', 'xenfv'];
@@ -760,7 +769,33 @@ export class SimHost {
       faults: { backendStall: new Set(), hotplugError: new Map() },
     };
     this.domains.set(id, d);
+    this.hv.createDomain?.(id);
     return d;
+  }
+
+  private get hv(): HvStore {
+    return this.store as unknown as HvStore;
+  }
+
+  /** Xen marks a domain shut down: xenstored fires @releaseDomain once (the domain stays introduced). */
+  private hvShutdownEvent(domid: number): void {
+    if (this.hv.shutdownDomain) this.hv.shutdownDomain(domid);
+    else if (this.store.isIntroduced(domid)) this.store.release(domid);
+  }
+
+  /** XS_RELEASE as libxl sends it during soft reset. */
+  private xsRelease(domid: number): void {
+    try {
+      this.store.release(domid);
+    } catch {
+      /* not introduced */
+    }
+  }
+
+  /** The hypervisor domain is gone: xenstored drops it and fires @releaseDomain. */
+  private hvDestroyEvent(domid: number): void {
+    if (this.hv.destroyDomain) this.hv.destroyDomain(domid);
+    else this.xsRelease(domid);
   }
 
   /** Faults to apply to the next domain created with this name (backend-stall, hotplug-error at creation). */
@@ -938,7 +973,7 @@ export class SimHost {
     d.shutdown = true;
     d.reason = reason;
     for (const c of d.cancel.splice(0)) c();
-    this.store.release(d.domid);
+    this.hvShutdownEvent(d.domid);
     this.opts.onEvent?.(`domain ${d.domid} shutdown ${reason}`);
     if (d.stubFor !== undefined) return;
     if (d.monitored) d.cancel.push(this.clock.after(T.monitorReact, () => void this.monitor(d)));
@@ -1046,7 +1081,7 @@ export class SimHost {
         exec('xen-save-devices-state', { filename: '/dev/fdset/0', live: false });
       });
     }
-    this.store.release(d.domid);
+    this.xsRelease(d.domid);
     if (d.stubdomid !== undefined) await this.destroy(d.stubdomid);
     d.stubdomid = undefined;
     this.qemuDied(d);
@@ -1066,6 +1101,7 @@ export class SimHost {
     d.probe = undefined;
     d.grants.clear();
     d.evtchns.clear();
+    this.hv.createDomain?.(d.domid);
     this.writeLayout(d);
     if (d.spec.stubdom) await this.createStubdom(d, silentLogger);
     const devs = this.addDomainDevices(d, silentLogger);
@@ -1101,7 +1137,7 @@ export class SimHost {
     }
     this.domains.delete(domid);
     this.recentDomids.add(domid);
-    this.store.release(domid);
+    this.hvDestroyEvent(domid);
     this.opts.onEvent?.(`domain ${domid} destroyed`);
     if (wasMonitored && d.monitored) {
       d.monitored = false;

@@ -202,3 +202,73 @@ export class MemoryStore implements XsStore {
     return h;
   }
 }
+
+/**
+ * Wraps any XsStore so that every write, mkdir, rm and permission change made
+ * through it (by the simulated toolstack, backends and guests) is appended to
+ * `journal` in order, with transaction writes recorded at commit. The extra
+ * hypervisor calls of the simulated xenstore are passed through.
+ */
+export class JournalStore implements XsStore {
+  readonly journal: string[] = [];
+
+  constructor(readonly inner: XsStore) {
+    for (const m of ['createDomain', 'shutdownDomain', 'destroyDomain', 'setTarget', 'resumeDomain'] as const) {
+      const f = (inner as unknown as Record<string, unknown>)[m];
+      if (typeof f === 'function') (this as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => (f as (...x: unknown[]) => unknown).apply(inner, a);
+    }
+  }
+
+  private wrap(h: XsHandle, sink: string[]): XsHandle {
+    const abs = (p: string) => (p.startsWith('/') ? p : `/local/domain/${h.domid}/${p}`);
+    return {
+      domid: h.domid,
+      read: (p) => h.read(p),
+      tryRead: (p) => h.tryRead(p),
+      exists: (p) => h.exists(p),
+      directory: (p) => h.directory(p),
+      getPerms: (p) => h.getPerms(p),
+      write: (p, v) => {
+        h.write(p, v);
+        sink.push(`write ${abs(p)}=${v}`);
+      },
+      mkdir: (p) => {
+        h.mkdir(p);
+        sink.push(`mkdir ${abs(p)}`);
+      },
+      rm: (p) => {
+        h.rm(p);
+        sink.push(`rm ${abs(p)}`);
+      },
+      setPerms: (p, perms) => {
+        h.setPerms(p, perms);
+        sink.push(`perms ${abs(p)}=${perms.map((x) => x.perm + x.domid).join(',')}`);
+      },
+      transaction: <T>(fn: (tx: XsHandle) => T, retries?: number): T => {
+        let pending: string[] = [];
+        const r = h.transaction((tx) => {
+          pending = [];
+          return fn(this.wrap(tx, pending));
+        }, retries);
+        sink.push(...pending);
+        return r;
+      },
+    };
+  }
+
+  as(domid: number): XsHandle {
+    return this.wrap(this.inner.as(domid), this.journal);
+  }
+  introduce(domid: number): void {
+    this.inner.introduce(domid);
+  }
+  release(domid: number): void {
+    this.inner.release(domid);
+  }
+  isIntroduced(domid: number): boolean {
+    return this.inner.isIntroduced(domid);
+  }
+  watch(path: string, token: string, cb: (path: string, token: string) => void, asDomid?: number): () => void {
+    return this.inner.watch(path, token, cb, asDomid);
+  }
+}
