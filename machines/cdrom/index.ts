@@ -1,5 +1,5 @@
 export { cdromMachine } from './cdrom.machine.ts';
-export { cdromBinding, routeCdrom, cdromIncident } from './cdrom.binding.ts';
+export { cdromBinding, routeCdrom, cdromIncident, cdromActorId } from './cdrom.binding.ts';
 export {
   vdevToDevid,
   tryVdevToDevid,
@@ -12,6 +12,8 @@ export {
 export {
   parseXlStep,
   verdictOf,
+  isLockedText,
+  TIMELINE_MAX,
   MAX_CHANGE_RETRIES,
   CHANGE_RETRY_MS,
   CD_OPERATION_TIMEOUT_MS,
