@@ -236,7 +236,7 @@ describe('raw wire protocol as dom0: simulator vs real xenstored', () => {
 });
 
 /** The guest half of the comparison: dom0 prepares domain 5, then the guest runs `steps`. */
-async function runGuest(dom0Socket: string, guestOf: () => Promise<GuestConnection>): Promise<string[]> {
+async function runGuest(dom0Socket: string, guestOf: (domid: number) => Promise<GuestConnection>): Promise<string[]> {
   const d0 = await XsWireClient.connect(dom0Socket);
   const out: string[] = [];
   const as0 = async (type: number, payload: Buffer) => {
@@ -252,8 +252,10 @@ async function runGuest(dom0Socket: string, guestOf: () => Promise<GuestConnecti
   await as0(XS.WRITE, w('/vp/secret', 's'));
   await as0(XS.WRITE, w('/vp/shared', 'sh'));
   await as0(XS.SET_PERMS, strings('/vp/shared', 'n0', 'r5'));
-  const g = await guestOf();
+  const g = await guestOf(5);
   const steps: Step[] = [
+    ['watch @releaseDomain (not granted)', XS.WATCH, strings('@releaseDomain', 'rel')],
+    ['watch @introduceDomain (not granted)', XS.WATCH, strings('@introduceDomain', 'intro')],
     ['domain path', XS.GET_DOMAIN_PATH, strings('5')],
     ['relative read', XS.READ, strings('name')],
     ['write own data/x', XS.WRITE, w('data/x', 'gval')],
@@ -271,25 +273,43 @@ async function runGuest(dom0Socket: string, guestOf: () => Promise<GuestConnecti
     ['is introduced (privileged)', XS.IS_DOMAIN_INTRODUCED, strings('5')],
     ['change owner', XS.SET_PERMS, strings('data', 'n0')],
     ['set perms not owner', XS.SET_PERMS, strings('name', 'b5')],
+    ['node size 2048', XS.WRITE, w('data/big', 'x'.repeat(2016))],
+    ['node size 2047', XS.WRITE, w('data/big', 'x'.repeat(2015))],
     ['6 perm entries', XS.SET_PERMS, strings('data', 'n5', 'r0', 'r0', 'r0', 'r0', 'r0')],
     ['5 perm entries', XS.SET_PERMS, strings('data', 'n5', 'r0', 'r0', 'r0', 'r0')],
-    ['node size 2048', XS.WRITE, w('data/big', 'x'.repeat(2020))],
-    ['node size 2047', XS.WRITE, w('data/big', 'x'.repeat(2019))],
     ['mkdir deep', XS.MKDIR, strings('data/sub/deep')],
     ['perms of created parent', XS.GET_PERMS, strings('data/sub')],
     ['watch data', XS.WATCH, strings('data', 'gt')],
     ['rm own subtree', XS.RM, strings('data/sub')],
     ['directory', XS.DIRECTORY, strings('data')],
-    ['reset watches', XS.RESET_WATCHES, strings('')],
   ];
   for (let i = 1; i <= 12; i++) steps.push([`tx start ${i}`, XS.TRANSACTION_START, strings('')]);
   for (let i = 0; i < 131; i++) steps.push([`watch ${i}`, XS.WATCH, strings(`/q/w${i}`, 't')]);
+  steps.push(['reset watches', XS.RESET_WATCHES, strings('')]);
+  steps.push(['watch @introduceDomain again', XS.WATCH, strings('@introduceDomain', 'intro2')]);
+  let stub: GuestConnection | undefined;
   try {
     for (const [label, type, payload] of steps) out.push(`${label} -> ${norm(await g.req(type, payload))}`);
+    await as0(XS.CONTROL, strings('quota', '5'));
+    // Special events reach a guest only once dom0 grants it read access to them.
+    await as0(XS.INTRODUCE, strings('7', '0', '1'));
+    await as0(XS.SET_PERMS, strings('@introduceDomain', 'n0', 'r5'));
+    await as0(XS.INTRODUCE, strings('8', '0', '1'));
+    out.push(`sync -> ${norm(await g.req(XS.GET_DOMAIN_PATH, strings('5')))}`);
     const evs = g.events().filter((e) => !e.startsWith('/q/'));
     out.push(`events: ${evs.join(' ')}`);
+    // A stub domain with SET_TARGET gets its target's access.
+    await as0(XS.INTRODUCE, strings('6', '0', '1'));
+    stub = await guestOf(6);
+    out.push(`stub read before target -> ${norm(await stub.req(XS.READ, strings('/local/domain/5/data/x')))}`);
+    await as0(XS.SET_TARGET, strings('6', '5'));
+    out.push(`stub read target's node -> ${norm(await stub.req(XS.READ, strings('/local/domain/5/data/x')))}`);
+    out.push(`stub write target's node -> ${norm(await stub.req(XS.WRITE, w('/local/domain/5/data/s', 'stub')))}`);
+    out.push(`stub's node owner -> ${norm(await d0.request(XS.GET_PERMS, strings('/local/domain/5/data/s')))}`);
+    out.push(`stub read n0 -> ${norm(await stub.req(XS.READ, strings('/vp/secret')))}`);
   } finally {
     g.close();
+    stub?.close();
     d0.close();
   }
   return out;
@@ -297,11 +317,13 @@ async function runGuest(dom0Socket: string, guestOf: () => Promise<GuestConnecti
 
 describe('raw wire protocol as a guest: simulator domain socket vs real xenstored ring', () => {
   it('permissions, relative paths, privileged ops, quotas and watch events: same replies', async () => {
-    const r = await runGuest(real.socket, async () => ringGuest(real, 5));
-    const s = await runGuest(sim.socketPath, () => socketGuest(sim, 5, `${dir}/dom5.sock`));
+    const r = await runGuest(real.socket, async (domid) => ringGuest(real, domid));
+    const s = await runGuest(sim.socketPath, (domid) => socketGuest(sim, domid, `${dir}/dom${domid}.sock`));
     expect(r).toContain('read n0 node -> ERROR EACCES|');
     expect(r).toContain('node size 2048 -> ERROR ENOSPC|');
+    expect(r).toContain('node size 2047 -> WRITE OK|');
     expect(r).toContain('6 perm entries -> ERROR ENOSPC|');
+    expect(r).toContain("stub read target's node -> READ gval");
     expect(r).toContain('tx start 12 -> ERROR ENOSPC|');
     expect(r.filter((l) => /^watch \d+ -> ERROR E2BIG\|$/.test(l)).length).toBeGreaterThan(0);
     for (let i = 0; i < r.length; i++) expect(s[i], `step ${i}`).toBe(r[i]);

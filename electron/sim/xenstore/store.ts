@@ -32,8 +32,11 @@ export const QUOTA_DEFAULTS = {
 export type XsQuotas = typeof QUOTA_DEFAULTS;
 
 const NO_GEN = -1;
-/** sizeof(struct xs_tdb_record_hdr) and sizeof(struct xs_permissions): the node-size quota counts them. */
-const RECORD_HDR = 20;
+/**
+ * sizeof(struct xs_tdb_record_hdr) (u64 generation + 3 × u32, padded to 24)
+ * and sizeof(struct xs_permissions): the node-size quota counts them.
+ */
+const RECORD_HDR = 24;
 const PERM_SIZE = 8;
 
 interface StoredPerm extends XsPerm {
