@@ -79,6 +79,14 @@ describe('pvUnplug machine (seed 003)', () => {
     expect(send({ type: 'pv.reset', domid: 7 }).value).toBe('emulated');
   });
 
+  it('seed: only product 1 (xensource-windows) has a blacklist, so a blacklisted product 3 is noted', () => {
+    const { send } = start('seed');
+    send({ type: 'pv.product', value: 3 });
+    const s = send({ type: 'pv.blacklisted' });
+    expect(s.value).toBe('blacklisted');
+    expect(s.context.notes).toEqual(['product 3 blacklisted, though only product 1 has a blacklist']);
+  });
+
   it('protocol version 0 skips product and build: the mask write alone unplugs (seed 003 step 2)', () => {
     const { send } = start();
     withDevices(send);

@@ -156,7 +156,14 @@ export const pvUnplugMachine = setup({
       return { notes: addNote(context.notes, `build ${value} written before the product number: ignored`) };
     }),
     /** Why: a blacklisted driver must not load; the flag stays until the device model restarts. */
-    markBlacklisted: assign({ blacklisted: true }),
+    markBlacklisted: assign(({ context }) => {
+      // qemu-traditional only looks up /mh/driver-blacklist/xensource-windows/<build> (product 1).
+      const unexpected = context.profile === 'seed' && context.product !== undefined && context.product !== 1;
+      return {
+        blacklisted: true,
+        notes: unexpected ? addNote(context.notes, `product ${context.product} blacklisted, though only product 1 has a blacklist`) : context.notes,
+      };
+    }),
     /** Why: a blacklist answer after the devices went cannot bring them back; say so. */
     noteLateBlacklist: assign(({ context }) => ({
       blacklisted: true,
@@ -201,7 +208,10 @@ export const pvUnplugMachine = setup({
     /** Why: the emulated twins of the domain's disks and NICs are what an unplug can remove. */
     upsertDevice: assign(({ context, event }) => {
       assertEvent(event, 'pv.device');
-      const i = context.devices.findIndex((d) => d.id === event.device.id || (d.devid !== undefined && d.devid === event.device.devid && (d.kind === 'nic') === (event.device.kind === 'nic')));
+      const isNic = event.device.kind === 'nic';
+      const same = (d: EmulatedDevice) =>
+        d.id === event.device.id || (d.devid !== undefined && d.devid === event.device.devid && (d.kind === 'nic') === isNic);
+      const i = context.devices.findIndex(same);
       const devices = [...context.devices];
       if (i < 0) devices.push(event.device);
       else devices[i] = event.device;
