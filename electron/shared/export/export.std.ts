@@ -33,8 +33,10 @@ export interface ExportRequest {
   selection: Selection;
   /** ISO time written into the manifest and report. */
   created: string;
-  /** Machine versions (manifest `machines`). */
+  /** Machine versions the recorded transitions came from (manifest `machines`). */
   machines: Record<string, string>;
+  /** Machine versions that compute the bundle's starting snapshot (default: `machines`). */
+  snapshotMachines?: Record<string, string>;
   sink: TextSink;
   /** Report title (HTML). */
   title?: string;
@@ -79,7 +81,7 @@ export async function exportResolved(src: RecordSource, r: Resolved, req: Export
     let snapshot: BundleSnapshot | null = null;
     if (r.from > 1 && src.snapshotAt) {
       const state = await src.snapshotAt(r.from - 1);
-      if (state) snapshot = { seq: r.from - 1, machines: req.machines, state };
+      if (state) snapshot = { seq: r.from - 1, machines: req.snapshotMachines ?? req.machines, state };
     }
     manifest = {
       format: BUNDLE_FORMAT,
