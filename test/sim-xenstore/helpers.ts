@@ -72,6 +72,8 @@ export function xsTool(socket: string, tool: string, args: string[]): Promise<To
 
 export interface GuestConnection {
   req(type: number, payload: Buffer | string): Promise<WireReply>;
+  /** A request inside transaction `txId`. */
+  reqTx(type: number, payload: Buffer | string, txId: number): Promise<WireReply>;
   /** Watch events received so far, as `path|token`. */
   events(): string[];
   close(): void;
@@ -125,9 +127,8 @@ export function ringGuest(real: RealXenstored, domid: number): GuestConnection {
     }
     return pending.shift();
   };
-  return {
-    async req(type, payload) {
-      const msg = encodeMessage(type, 0, 0, payload);
+  const req = async (type: number, payload: Buffer | string, txId = 0): Promise<WireReply> => {
+      const msg = encodeMessage(type, 0, txId, payload);
       const deadline = Date.now() + 5000;
       // The request ring holds 1024 bytes: write what fits, kick, wait for xenstored to consume.
       for (let sent = 0; sent < msg.length; ) {
@@ -149,7 +150,10 @@ export function ringGuest(real: RealXenstored, domid: number): GuestConnection {
         if (Date.now() > deadline) throw new Error('no reply on the ring');
         await new Promise((res) => setTimeout(res, 2));
       }
-    },
+  };
+  return {
+    req: (type, payload) => req(type, payload),
+    reqTx: (type, payload, txId) => req(type, payload, txId),
     events: () => {
       readAvailable();
       return [...events];
@@ -164,6 +168,7 @@ export async function socketGuest(server: XenstoreServer, domid: number, socket:
   const c = await XsWireClient.connect(socket);
   return {
     req: (type, payload) => c.request(type, payload),
+    reqTx: (type, payload, txId) => c.request(type, payload, txId),
     events: () => c.events.map(([p, t]) => `${p}|${t}|`),
     close: () => c.close(),
   };

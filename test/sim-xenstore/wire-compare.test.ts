@@ -307,6 +307,20 @@ async function runGuest(dom0Socket: string, guestOf: (domid: number) => Promise<
     out.push(`stub write target's node -> ${norm(await stub.req(XS.WRITE, w('/local/domain/5/data/s', 'stub')))}`);
     out.push(`stub's node owner -> ${norm(await d0.request(XS.GET_PERMS, strings('/local/domain/5/data/s')))}`);
     out.push(`stub read n0 -> ${norm(await stub.req(XS.READ, strings('/vp/secret')))}`);
+    // Lowered quotas (xenstore-control quota set) show where each limit bites.
+    await as0(XS.CONTROL, strings('quota', 'set', 'nodes', '12'));
+    for (let i = 1; i <= 6; i++) out.push(`node ${i} -> ${norm(await g.req(XS.WRITE, w(`data/n${i}`, 'v')))}`);
+    out.push(`three levels -> ${norm(await g.req(XS.MKDIR, strings('data/l1/l2/l3')))}`);
+    out.push(`one level -> ${norm(await g.req(XS.MKDIR, strings('data/l1')))}`);
+    await as0(XS.CONTROL, strings('quota', '5'));
+    await as0(XS.CONTROL, strings('quota', 'set', 'transaction-nodes', '3'));
+    const t = await g.req(XS.TRANSACTION_START, strings(''));
+    out.push(`tx start -> ${norm(t)}`);
+    const tid = Number(t.payload.toString('latin1').replace(/\0/g, ''));
+    for (const n of ['data', 'data/x', 'data/n1', 'data/n2']) {
+      out.push(`tx read ${n} -> ${norm(await g.reqTx(XS.READ, strings(n), tid))}`);
+    }
+    out.push(`tx end -> ${norm(await g.reqTx(XS.TRANSACTION_END, strings('T'), tid))}`);
   } finally {
     g.close();
     stub?.close();
@@ -324,6 +338,8 @@ describe('raw wire protocol as a guest: simulator domain socket vs real xenstore
     expect(r).toContain('node size 2047 -> WRITE OK|');
     expect(r).toContain('6 perm entries -> ERROR ENOSPC|');
     expect(r).toContain("stub read target's node -> READ gval");
+    expect(r.some((l) => /^node \d -> ERROR ENOSPC\|$/.test(l))).toBe(true);
+    expect(r).toContain('tx end -> ERROR ENOMEM|');
     expect(r).toContain('tx start 12 -> ERROR ENOSPC|');
     expect(r.filter((l) => /^watch \d+ -> ERROR E2BIG\|$/.test(l)).length).toBeGreaterThan(0);
     for (let i = 0; i < r.length; i++) expect(s[i], `step ${i}`).toBe(r[i]);

@@ -86,6 +86,8 @@ export class XsTransaction {
   readonly fires = new Map<string, QueuedFire>();
   readonly ownerDelta = new Map<number, number>();
   ended = false;
+  /** Set when an operation inside failed half-way (quota); the commit then answers ENOMEM. */
+  failed = false;
   constructor(
     readonly id: number,
     readonly domid: number,
@@ -182,7 +184,10 @@ export class SimXenstore implements XsSimStore {
   private access(c: XsCaller, path: string): void {
     const t = c.tx;
     if (!t || t.accessed.has(path)) return;
-    if (!this.isPrivileged(c.domid) && t.accessed.size >= this.quotas.transactionNodes) throw err('ENOSPC');
+    if (!this.isPrivileged(c.domid) && t.accessed.size >= this.quotas.transactionNodes) {
+      t.failed = true;
+      throw err('ENOSPC');
+    }
     t.accessed.set(path, this.nodes.get(path)?.gen ?? NO_GEN);
   }
 
@@ -204,7 +209,10 @@ export class SimXenstore implements XsSimStore {
   }
 
   private put(c: XsCaller, path: string, n: Node, noQuota = false): void {
-    if (!noQuota && !this.isPrivileged(c.domid) && this.nodeSize(n) >= this.quotas.nodeSize) throw err('ENOSPC');
+    if (!noQuota && !this.isPrivileged(c.domid) && this.nodeSize(n) >= this.quotas.nodeSize) {
+      if (c.tx) c.tx.failed = true;
+      throw err('ENOSPC');
+    }
     const t = c.tx;
     if (t) {
       this.access(c, path);
@@ -434,7 +442,10 @@ export class SimXenstore implements XsSimStore {
       cur = node;
       created = node;
     }
-    if (!priv) for (const [, n] of writes) if (this.nodeSize(n) >= this.quotas.nodeSize) throw err('ENOSPC');
+    if (!priv && writes.some(([, n]) => this.nodeSize(n) >= this.quotas.nodeSize)) {
+      if (c.tx) c.tx.failed = true;
+      throw err('ENOSPC');
+    }
     for (const [p, n] of writes.reverse()) this.put(c, p, n, true);
     for (let i = 0; i < names.length; i++) this.adjustOwned(c, created.perms[0].domid, 1);
     return created;
@@ -522,6 +533,7 @@ export class SimXenstore implements XsSimStore {
   /** TRANSACTION_END T: EAGAIN (nothing applied) if any node it accessed changed meanwhile. */
   commitTransaction(t: XsTransaction): void {
     this.closeTx(t);
+    if (t.failed) throw err('ENOMEM');
     for (const [p, g] of t.accessed) {
       if ((this.nodes.get(p)?.gen ?? NO_GEN) !== g) throw err('EAGAIN');
     }
