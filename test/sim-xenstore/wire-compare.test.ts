@@ -308,7 +308,7 @@ async function runGuest(dom0Socket: string, guestOf: (domid: number) => Promise<
     out.push(`stub's node owner -> ${norm(await d0.request(XS.GET_PERMS, strings('/local/domain/5/data/s')))}`);
     out.push(`stub read n0 -> ${norm(await stub.req(XS.READ, strings('/vp/secret')))}`);
     // Lowered quotas (xenstore-control quota set) show where each limit bites.
-    await as0(XS.CONTROL, strings('quota', 'set', 'nodes', '12'));
+    await as0(XS.CONTROL, strings('quota', 'set', 'nodes', '8'));
     for (let i = 1; i <= 6; i++) out.push(`node ${i} -> ${norm(await g.req(XS.WRITE, w(`data/n${i}`, 'v')))}`);
     out.push(`three levels -> ${norm(await g.req(XS.MKDIR, strings('data/l1/l2/l3')))}`);
     out.push(`one level -> ${norm(await g.req(XS.MKDIR, strings('data/l1')))}`);
