@@ -19,6 +19,7 @@ import { runXl, type XlResult } from './xl/xl-lib.ts';
 import { parseScenario, type Scenario, type Step } from './scenarios/schema.ts';
 import type { DomainSpecInput } from './host/types.ts';
 import type { QmpListener } from './qmp/qmp-server.ts';
+import { fdBridgeListener } from './qmp/fd-bridge.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -33,7 +34,7 @@ export interface SimulatorOptions {
   socketPath?: string;
   /** Do not play the scenario's steps (domains are still created). */
   noSteps?: boolean;
-  /** QMP listener (fd-passing bridge); Node's own when omitted. */
+  /** QMP listener; the python3 fd-passing bridge when python3 is there, else Node's own. */
   qmpListener?: QmpListener;
 }
 
@@ -82,7 +83,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     lockDir,
     info: scenario ? { xen: scenario.host.xen, qemu: scenario.host.qemu, profile: scenario.host.profile } : undefined,
     fs: fsys,
-    qmpListener: opts.qmpListener,
+    qmpListener: opts.qmpListener ?? fdBridgeListener(),
     onEvent: simLog,
   });
   for (const [p, v] of Object.entries(scenario?.xenstore ?? {})) store.as(0).write(p, v);

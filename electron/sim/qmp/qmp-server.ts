@@ -214,7 +214,8 @@ export class QmpEndpoint {
     }
     const m = msg as Record<string, unknown>;
     const hasId = 'id' in m;
-    const reply = (body: Record<string, unknown>) => c.conn.write(qmpLine(hasId ? { ...body, id: m.id } : body));
+    // QEMU puts the id after a return but before an error.
+    const reply = (body: Record<string, unknown>) => c.conn.write(qmpLine(!hasId ? body : 'error' in body ? { id: m.id, ...body } : { ...body, id: m.id }));
     const fail = (cls: string, desc: string) => reply({ error: { class: cls, desc } });
     for (const k of Object.keys(m)) {
       if (!['execute', 'exec-oob', 'arguments', 'id', 'control'].includes(k)) return fail('GenericError', `QMP input member '${k}' is unexpected`);
