@@ -111,8 +111,11 @@ describe('QMP endpoint compared with real QEMU 7.2', () => {
   }, 60_000);
 
   it('serves one client at a time: a second client hears nothing until the first leaves, on both', async () => {
-    for (const sock of [realSock, simSock]) {
-      if (sock === realSock) execFileSync(FIXTURE, ['start', realSock], { stdio: 'ignore' });
+    execFileSync(FIXTURE, ['start', realSock], { stdio: 'ignore' });
+    const sim2 = path.join(dir, 'sim2.sock');
+    const second = new QmpEndpoint(sim2, new DeviceModel({ version: { major: 7, minor: 2, micro: 22 }, pkg: 'sim' }), { now: () => Date.now() });
+    await second.start();
+    for (const sock of [realSock, sim2]) {
       const a = net.connect(sock);
       const greetA = await new Promise<string>((resolve) => a.once('data', (d) => resolve(String(d))));
       expect(greetA).toContain('"QMP"');
@@ -126,5 +129,6 @@ describe('QMP endpoint compared with real QEMU 7.2', () => {
       expect(gotB).toContain('"QMP"');
       b.end();
     }
+    await second.stop();
   }, 30_000);
 });
