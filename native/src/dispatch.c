@@ -6,7 +6,11 @@
  * must have done first.  Every request is an object with exactly the
  * keys v, id, op and args; anything else is refused with an error reply
  * that echoes the id when it could be read.  Bad input never ends the
- * process: the helper answers and reads the next line.
+ * process once the session is established: the helper answers and reads
+ * the next line.  Until hello has succeeded, though, every error is a
+ * state error (the peer is not a client of this protocol version): the
+ * error reply goes out and the session closes (s->closing, main.c exits
+ * with fatalx), as OpenSSH's monitor does on a state violation.
  */
 #include <errno.h>
 #include <limits.h>
@@ -27,6 +31,7 @@ static int	op_hello(struct session *, json_t *, json_t **,
 static int	op_ping(struct session *, json_t *, json_t **,
 		    struct op_error *);
 static json_t	*handle_request(struct session *, json_t *);
+static json_t	*handle_checked(struct session *, json_t *);
 static json_t	*error_reply(json_t *, int, const char *, json_t *);
 static void	 emit_json(struct session *, json_t *);
 
@@ -226,12 +231,16 @@ handle_request(struct session *s, json_t *req)
 		return error_reply(id, EINVAL, "'args' must be an object",
 		    NULL);
 
-	if ((op->flags & OPF_NEED_HELLO) && !s->hello)
+	if ((op->flags & OPF_NEED_HELLO) && !s->hello) {
+		s->closing = "an op came before hello";
 		return error_reply(id, EPROTO,
 		    "state error: 'hello' must come first", NULL);
-	if ((op->flags & OPF_ONCE) && s->hello)
+	}
+	if ((op->flags & OPF_ONCE) && s->hello) {
+		s->closing = "a second hello";
 		return error_reply(id, EPROTO,
 		    "state error: 'hello' was already accepted", NULL);
+	}
 
 	if (args == NULL)
 		args = json_object();
@@ -256,6 +265,30 @@ handle_request(struct session *s, json_t *req)
 	r = json_pack("{s:O, s:b, s:o}", "id", id, "ok", 1, "result", result);
 	if (r == NULL)
 		fatalx("json_pack reply");
+	return r;
+}
+
+/*
+ * One request, with the session rule on top: before a successful hello
+ * any error closes the session, and once it is closing the remaining
+ * requests of a batch are cancelled unread.
+ */
+static json_t *
+handle_checked(struct session *s, json_t *req)
+{
+	json_t	*r, *id;
+
+	if (s->closing != NULL) {
+		id = json_is_object(req) ? json_object_get(req, "id") : NULL;
+		if (!json_is_integer(id) || json_integer_value(id) < 0 ||
+		    json_integer_value(id) > MAX_ID)
+			id = NULL;
+		return error_reply(id, ECANCELED, "not run: the session is "
+		    "closing after a state error", NULL);
+	}
+	r = handle_request(s, req);
+	if (!s->hello && s->closing == NULL)
+		s->closing = "the first request was not a good hello";
 	return r;
 }
 
@@ -290,12 +323,14 @@ dispatch_line(struct session *s, const char *line, size_t len)
 				fatalx("json_array");
 			json_array_foreach(req, i, el) {
 				if (json_array_append_new(reply,
-				    handle_request(s, el)) == -1)
+				    handle_checked(s, el)) == -1)
 					fatalx("json_array_append");
 			}
 		}
 	} else
-		reply = handle_request(s, req);
+		reply = handle_checked(s, req);
+	if (!s->hello && s->closing == NULL)
+		s->closing = "the first line was not a good hello";
 	json_decref(req);
 	emit_json(s, reply);
 	json_decref(reply);
@@ -314,6 +349,8 @@ dispatch_toolong(struct session *s)
 	reply = error_reply(NULL, E2BIG, msg, NULL);
 	emit_json(s, reply);
 	json_decref(reply);
+	if (!s->hello && s->closing == NULL)
+		s->closing = "the first line was over-long";
 }
 
 static int

@@ -36,6 +36,13 @@ typedef void	(*emit_fn)(void *, const char *, size_t);
 struct session {
 	const struct config	*cfg;
 	int			 hello;
+	/*
+	 * Set once the session is over: a state error (anything but a
+	 * good hello first, a second hello).  The reply has been written;
+	 * the caller must stop reading and exit (fatalx), never dispatch
+	 * again.  A static string.
+	 */
+	const char		*closing;
 	emit_fn			 emit;
 	void			*emit_arg;
 	json_t			*deferred;	/* events held until the reply is out */
@@ -67,7 +74,10 @@ struct op {
 void	 session_init(struct session *, const struct config *, emit_fn,
 	    void *);
 void	 session_free(struct session *);
-/* Handle one request line (object or batch array). */
+/*
+ * Handle one request line (object or batch array).  Check s->closing
+ * afterwards.
+ */
 void	 dispatch_line(struct session *, const char *, size_t);
 /* Answer a line that went over MAX_LINE. */
 void	 dispatch_toolong(struct session *);

@@ -91,6 +91,8 @@ on_line(void *arg, const char *line, size_t len, int toolong)
 {
 	struct session	*s = arg;
 
+	if (s->closing != NULL)
+		return;		/* main() exits before reading more */
 	if (toolong)
 		dispatch_toolong(s);
 	else
@@ -248,6 +250,8 @@ main(int argc, char **argv)
 				break;
 			if (n > 0)
 				linebuf_feed(&lb, buf, (size_t)n, on_line, &s);
+			if (s.closing != NULL)
+				fatalx("state error: %s", s.closing);
 		}
 		if (nfds == 2 && (pfd[1].revents & (POLLIN | POLLHUP |
 		    POLLERR)))

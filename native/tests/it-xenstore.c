@@ -76,20 +76,61 @@ ctl(const char *path, const char *line)
 	close(fd);
 }
 
+/*
+ * A short session of its own: send each line, expect each error code,
+ * then the helper must exit non-zero by itself (a state error), without
+ * waiting for EOF.
+ */
 static void
-test_core(void)
+test_state_error(char **hargv, const char *const *lines, const char *code,
+    const char *what)
 {
+	struct hc	 one;
+	json_t		*r = NULL;
+	int		 status;
+	size_t		 i;
+
+	if (hc_start(&one, hargv) == -1) {
+		ok(0, "start helper for: %s", what);
+		return;
+	}
+	for (i = 0; lines[i] != NULL; i++) {
+		hc_send_raw(&one, lines[i], strlen(lines[i]));
+		json_decref(r);
+		r = hc_recv(&one, T);
+	}
+	ok(code_is(r, code), "%s gets %s", what, code);
+	/* Stdin stays open: the helper must leave on its own. */
+	r = hc_recv(&one, T);
+	ok(r == NULL, "then the helper closes its stdout");
+	json_decref(r);
+	status = hc_stop(&one);
+	ok(status != 0, "and exits non-zero (status %d)", status);
+}
+
+static void
+test_core(char **hargv)
+{
+	static const char *const before[] = {
+		"{\"v\":1,\"id\":1,\"op\":\"xs.read\",\"args\":"
+		    "{\"path\":\"/local/domain/0/name\"}}", NULL };
+	static const char *const version[] = {
+		"{\"v\":1,\"id\":1,\"op\":\"hello\",\"args\":"
+		    "{\"version\":2}}", NULL };
+	static const char *const twice[] = {
+		"{\"v\":1,\"id\":1,\"op\":\"hello\",\"args\":"
+		    "{\"version\":1}}",
+		"{\"v\":1,\"id\":2,\"op\":\"hello\",\"args\":"
+		    "{\"version\":1}}", NULL };
 	json_t	*r;
 
-	r = call("xs.read", "{s:s}", "path", "/local/domain/0/name");
-	ok(code_is(r, "EPROTO"), "op before hello gets EPROTO");
-	r = call("hello", "{s:i}", "version", 2);
-	ok(code_is(r, "EPROTONOSUPPORT"), "wrong version gets EPROTONOSUPPORT");
+	test_state_error(hargv, before, "EPROTO", "an op before hello");
+	test_state_error(hargv, version, "EPROTONOSUPPORT",
+	    "hello with the wrong version");
+	test_state_error(hargv, twice, "EPROTO", "a second hello");
 	r = call("hello", "{s:i}", "version", 1);
 	ok(is_ok(r), "hello with version 1 is accepted");
 	json_decref(r);
-	r = call("hello", "{s:i}", "version", 1);
-	ok(code_is(r, "EPROTO"), "a second hello gets EPROTO");
 }
 
 static void
@@ -351,6 +392,14 @@ test_bad_requests(void)
 		    "path outside the allowlist" },
 		{ "{\"v\":1,\"id\":92,\"op\":\"xs.read\",\"args\":"
 		    "{\"path\":\"/local/../vm\"}}", "EINVAL", "'..' in a path" },
+		{ "{\"v\":1,\"id\":97,\"op\":\"xs.read\",\"args\":"
+		    "{\"path\":\"/local//domain\"}}", "EINVAL", "'//' in a path" },
+		{ "{\"v\":1,\"id\":98,\"op\":\"xs.read\",\"args\":"
+		    "{\"path\":\"/local/domain/\"}}", "EINVAL",
+		    "a trailing '/'" },
+		{ "{\"v\":1,\"id\":99,\"op\":\"xl\",\"args\":"
+		    "{\"argv\":[\"destroy\",\"vm1;reboot\"]}}", "EPERM",
+		    "shell metacharacters in a domain name" },
 		{ "{\"v\":1,\"id\":93,\"op\":\"xs.read\",\"args\":"
 		    "{\"path\":\"/local/\xc3\x28\"}}", "EILSEQ",
 		    "invalid UTF-8" },
@@ -436,7 +485,7 @@ main(int argc, char **argv)
 		perror("start helper");
 		return 1;
 	}
-	test_core();
+	test_core(hargv);
 	test_ops();
 	test_watch();
 	test_scan();
