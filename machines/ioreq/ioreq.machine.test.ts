@@ -132,6 +132,15 @@ describe('ioreq machine (seed 002, reference 6)', () => {
     );
   });
 
+  it('a create that succeeds after an ENOSPC means a slot was freed unreported: never more than 8 in use', () => {
+    const { op } = start();
+    op({ caller: QEMU, op: 'create', result: 'ENOSPC' });
+    const s = op({ caller: QEMU, op: 'create', id: 0, result: 'ok' });
+    expect(s.context.inUse).toBe(8);
+    expect(s.context.hidden).toBe(7);
+    expect(s.context.mismatches.map((m) => m.observed)).toEqual(['ENOSPC', 'ok']);
+  });
+
   it('deprecated params 13 and 26 on Xen 4.12–4.13: set EPERM and get ENODATA match; EINVAL is a mismatch', () => {
     const { op } = start('4.13.5');
     op({ caller: 0, op: 'set_param', param: 13, value: 0, result: 'EPERM' });

@@ -48,7 +48,7 @@ describe('ioreq replay determinism and agreement with the rules', () => {
         const events = toEvents(xs).slice(0, cut % (xs.length + 1));
         expect(replay(events)).toEqual(replay(events));
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
@@ -68,7 +68,7 @@ describe('ioreq replay determinism and agreement with the rules', () => {
         }
         actor.stop();
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
@@ -90,7 +90,7 @@ describe('ioreq replay determinism and agreement with the rules', () => {
         expect(s.context.slots).toEqual(state.slots);
         actor.stop();
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 });

@@ -186,7 +186,18 @@ export function ioreqModel(xenVersion: string | XenVersion = '4.17'): IoreqModel
     return next.hidden > 0 ? { ...next, hidden: next.hidden - 1 } : next;
   }
 
+  /** Hidden servers never push the count past the capacity: a report that a slot was free wins over an older guess. */
+  function bounded(applied: IoreqApplied): IoreqApplied {
+    const named = applied.state.slots.filter((s) => s !== null).length;
+    const hidden = Math.max(0, Math.min(applied.state.hidden, maxServers - firstId - named));
+    return hidden === applied.state.hidden ? applied : { ...applied, state: { ...applied.state, hidden } };
+  }
+
   function apply(state: IoreqDomainState, req: IoreqRequest, result: IoreqResult, seq: number): IoreqApplied {
+    return bounded(applyObserved(state, req, result, seq));
+  }
+
+  function applyObserved(state: IoreqDomainState, req: IoreqRequest, result: IoreqResult, seq: number): IoreqApplied {
     const id = req.id;
     const valid = id !== undefined && Number.isInteger(id) && id >= 0 && id < maxServers;
     const known = valid ? state.slots[id] : null;
