@@ -50,3 +50,18 @@ export interface XsStore {
   /** In-process watch (for simulated backends and guests). Fires once at registration like xenstored. Returns an unwatch. */
   watch(path: string, token: string, cb: (path: string, token: string) => void, asDomid?: number): () => void;
 }
+
+/** The simulated hypervisor's side of the store, beyond the shared XsStore interface. */
+export interface XsSimStore extends XsStore {
+  /** The domain exists (the hypervisor created it); SET_PERMS may now name it as owner. */
+  createDomain(domid: number): void;
+  /** The domain shut down: @releaseDomain fires once until it is resumed; it stays introduced. */
+  shutdownDomain(domid: number): void;
+  /** XS_RESUME: re-arms @releaseDomain for the next shutdown. */
+  resumeDomain(domid: number): void;
+  /** The domain died: connections dropped, owned nodes deleted, @releaseDomain if it was introduced. */
+  destroyDomain(domid: number): void;
+  domainExists(domid: number): boolean;
+  /** XS_SET_TARGET: `domid` (a stub domain) gets its target's privileges. */
+  setTarget(domid: number, target: number): void;
+}

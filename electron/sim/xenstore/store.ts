@@ -10,12 +10,14 @@
  * simulated toolstack, backends and guests) and the wire server (server.ts),
  * which calls the caller-level methods below on behalf of each connection.
  */
-import { XsError, type XsHandle, type XsPerm, type XsStore } from './store-api.ts';
+import { XsError, type XsHandle, type XsPerm, type XsSimStore } from './store-api.ts';
 import {
   PERM_ALL, PERM_OWNER, PERM_READ, PERM_WRITE, baseName, canonicalize, childPath, domainPath,
   isSameOrBelow, isValidNodePath, parentOf, permBits,
 } from './paths.ts';
 import { PAYLOAD_MAX, REL_PATH_MAX } from './wire.ts';
+
+export type { XsSimStore } from './store-api.ts';
 
 /** xenstored 4.17 defaults (`xenstore-control quota`); they bind unprivileged domains only. */
 export const QUOTA_DEFAULTS = {
@@ -109,21 +111,6 @@ export interface SimXenstoreOptions {
   /** Write /local/domain/0/{domid,name} as xen-init-dom0 does on a real host (default true). */
   dom0Nodes?: boolean;
   quotas?: Partial<XsQuotas>;
-}
-
-/** The simulated hypervisor's side of the store, beyond the shared XsStore interface. */
-export interface XsSimStore extends XsStore {
-  /** The domain exists (the hypervisor created it); SET_PERMS may now name it as owner. */
-  createDomain(domid: number): void;
-  /** The domain shut down: @releaseDomain fires once until it is resumed; it stays introduced. */
-  shutdownDomain(domid: number): void;
-  /** XS_RESUME: re-arms @releaseDomain for the next shutdown. */
-  resumeDomain(domid: number): void;
-  /** The domain died: connections dropped, owned nodes deleted, @releaseDomain if it was introduced. */
-  destroyDomain(domid: number): void;
-  domainExists(domid: number): boolean;
-  /** XS_SET_TARGET: `domid` (a stub domain) gets its target's privileges. */
-  setTarget(domid: number, target: number): void;
 }
 
 export class SimXenstore implements XsSimStore {
