@@ -266,7 +266,7 @@ class Connection implements WatchSink {
       this.ack(m);
     },
     [XS.RELEASE]: (m) => {
-      this.store.release(this.domidArg(m.payload));
+      this.store.releaseChecked(this.domidArg(m.payload));
       this.ack(m);
     },
     [XS.RESUME]: (m) => {

@@ -559,8 +559,13 @@ export class SimXenstore implements XsSimStore {
     if (domid !== 0) this.fireNow('@introduceDomain', { exact: true });
   }
 
-  /** XS_RELEASE semantics: EINVAL for dom0, ENOENT if not introduced. */
+  /** In-process release: forgiving, does nothing for dom0 or a domain that is not introduced. */
   release(domid: number): void {
+    if (domid !== 0 && this.isIntroduced(domid)) this.removeDomain(domid);
+  }
+
+  /** XS_RELEASE as the wire sees it: EINVAL for dom0, ENOENT if not introduced. */
+  releaseChecked(domid: number): void {
     if (domid === 0) throw err('EINVAL');
     if (!this.isIntroduced(domid)) throw err('ENOENT');
     this.removeDomain(domid);
