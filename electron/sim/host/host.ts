@@ -565,8 +565,8 @@ export class SimHost {
         }
         t.write(`${dev.fe}/state`, STATE.Initialised);
       });
-    } catch {
-      /* the device went away */
+    } catch (e) {
+      this.opts.onEvent?.(`frontend ${dev.fe}: ${(e as Error).message}`);
     }
   }
 
@@ -628,7 +628,7 @@ export class SimHost {
       }
       for (const [i, p9] of spec.p9.entries()) {
         const daemon = (p9.backend ?? 'xen_9pfsd') === 'xen_9pfsd';
-        if (daemon) this.ensure9pfsd();
+        if (daemon) await this.ensure9pfsd();
         const beKeys: Record<string, string> = { path: p9.path, security_model: p9.security_model ?? 'none' };
         if (daemon) Object.assign(beKeys, { 'max-space': '0', 'max-files': '0', 'max-open-files': '0', 'auto-delete': '0' });
         const dev = this.addDevice(d, { kind: '9pfs', devid: i, domid: d.domid, backend: 0, beKind: daemon ? 'xen_9pfs' : '9pfs', p9 }, beKeys, { tag: p9.tag });
@@ -638,7 +638,8 @@ export class SimHost {
     await Promise.all(pending);
   }
 
-  private ensure9pfsd(): void {
+  /** libxl starts xen-9pfsd and waits for it to report `running` before adding the devices. */
+  private async ensure9pfsd(): Promise<void> {
     if (this.ninepfsd) return;
     this.ninepfsd = new NinePfsd({
       store: this.store,
@@ -648,6 +649,8 @@ export class SimHost {
       bindEvtchn: (domid, port) => this.domains.get(domid)?.evtchns.has(port) ?? false,
     });
     this.ninepfsd.start(++this.pidCounter);
+    await this.waitFor('/local/domain/0/libxl/xen-9pfs/state', (v) => v === 'running', T.initTimeout);
+    await this.clock.sleep(T.backendProbe);
   }
 
   // ---------------------------------------------------------------- device model
