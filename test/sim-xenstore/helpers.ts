@@ -42,7 +42,10 @@ export function startReal(socket: string): RealXenstored {
       out = execFileSync(RUN_SH, ['start', socket], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
       break;
     } catch (e) {
-      if (attempt >= 3) throw e;
+      if (attempt >= 3) {
+        execFileSync(RUN_SH, ['stop', socket], { timeout: 30_000 });
+        throw e;
+      }
     }
   }
   const env: Record<string, string> = {};
