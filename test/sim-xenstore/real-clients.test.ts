@@ -97,6 +97,17 @@ describe('xenstore-utils against the simulator and the real xenstored', () => {
     expect(ex.code).toBe(1);
   });
 
+  it('a directory too big for one reply is listed through DIRECTORY_PART by libxenstore', async () => {
+    const args = Array.from({ length: 300 }, (_, i) => [`/vbig/child-with-a-long-name-${String(i).padStart(3, '0')}`, 'v']).flat();
+    const [rw, sw] = await both('write', ...args);
+    expect(sw).toEqual(rw);
+    const [r, s] = await both('list', '/vbig');
+    expect(r.stdout.split('\n')).toHaveLength(301);
+    expect(s).toEqual(r);
+    const [rl, sl] = await both('ls', '/vbig');
+    expect(sl).toEqual(rl);
+  });
+
   it('xenstore-watch sees the initial event, then one per change', async () => {
     const outs: string[] = [];
     for (const sock of [real.socket, sim.socketPath]) {

@@ -295,6 +295,13 @@ async function runGuest(dom0Socket: string, guestOf: (domid: number) => Promise<
     await as0(XS.INTRODUCE, strings('7', '0', '1'));
     await as0(XS.SET_PERMS, strings('@introduceDomain', 'n0', 'r5'));
     await as0(XS.INTRODUCE, strings('8', '0', '1'));
+    // A guest hears about nodes it may read (or whose parent it may read), not others.
+    out.push(`watch /vp -> ${norm(await g.req(XS.WATCH, strings('/vp', 'vp')))}`);
+    await as0(XS.WRITE, w('/vp/shared', 'sh2'));
+    await as0(XS.WRITE, w('/vp/secret', 's2'));
+    await as0(XS.WRITE, w('/vp/shared/kid', 'k'));
+    await as0(XS.RM, strings('/vp/secret'));
+    await as0(XS.SET_PERMS, strings('/vp/shared', 'n0'));
     out.push(`sync -> ${norm(await g.req(XS.GET_DOMAIN_PATH, strings('5')))}`);
     const evs = g.events().filter((e) => !e.startsWith('/q/'));
     out.push(`events: ${evs.join(' ')}`);
