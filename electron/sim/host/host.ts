@@ -96,6 +96,8 @@ export interface SimDomain {
   created: number;
   devices: SimDevice[];
   monitored: boolean;
+  /** pid of the xl monitor daemon (the same process across restarts and soft resets). */
+  monitorPid?: number;
   dm?: DeviceModel;
   qmp?: QmpEndpoint;
   ioreq?: IoreqTable;
@@ -124,6 +126,8 @@ export interface HostOptions {
   qmpListener?: QmpListener;
   /** Called for every notable simulator event (for the runner's log). */
   onEvent?: (line: string) => void;
+  /** Called for every QMP command a device model ran (from any client, the simulated libxl included). */
+  onQmp?: (domid: number, cmd: string, args: Record<string, unknown>, reply: unknown) => void;
 }
 
 /** uuid derived from a name, so scenario domains keep their uuid across runs. */
@@ -682,6 +686,7 @@ export class SimHost {
     d.qmp = new QmpEndpoint(sock, dm, {
       now: () => this.clock.now(),
       listener: this.opts.qmpListener,
+      onCommand: (cmd, args, reply) => this.opts.onQmp?.(d.domid, cmd, args, reply),
     });
     await d.qmp.start();
     fs.writeFileSync(path.join(this.opts.lockDir, `userdata-l.${d.domid}.${d.uuid}.qmp-socket-lock`), '');
@@ -843,9 +848,12 @@ export class SimHost {
       throw e;
     }
     libxlLog(lg, 'debug', AT.aoComplete, undefined, 'ao 0x55d0c2a1b2c0: complete, rc=0');
-    if (o.monitor !== false) d.monitored = true;
+    if (o.monitor !== false) {
+      d.monitored = true;
+      d.monitorPid = ++this.pidCounter;
+    }
     if (!o.paused) this.unpause(d);
-    if (d.monitored) this.xlLog(d, `Waiting for domain ${d.name} (domid ${d.domid}) to die [pid ${++this.pidCounter}]`);
+    if (d.monitored) this.xlLog(d, `Waiting for domain ${d.name} (domid ${d.domid}) to die [pid ${d.monitorPid}]`);
     return d;
   }
 
@@ -1054,7 +1062,8 @@ export class SimHost {
     try {
       const nd = await this.create({ ...spec, uuid }, { monitor: false, uuid });
       nd.monitored = true;
-      this.xlLog(nd, `Waiting for domain ${nd.name} (domid ${nd.domid}) to die [pid ${++this.pidCounter}]`);
+      nd.monitorPid = d.monitorPid;
+      this.xlLog(nd, `Waiting for domain ${nd.name} (domid ${nd.domid}) to die [pid ${nd.monitorPid}]`);
     } catch (e) {
       this.opts.onEvent?.(`restart of ${spec.name} failed: ${(e as Error).message}`);
     }
@@ -1111,7 +1120,7 @@ export class SimHost {
     await this.startDeviceModel(d, silentLogger);
     await devs;
     this.unpause(d);
-    this.xlLog(d, `Waiting for domain ${d.name} (domid ${d.domid}) to die [pid ${++this.pidCounter}]`);
+    this.xlLog(d, `Waiting for domain ${d.name} (domid ${d.domid}) to die [pid ${d.monitorPid}]`);
   }
 
   /** libxl_domain_destroy: stubdom first, QEMU, devices, xenstore paths, then the hypervisor domain. */
@@ -1286,7 +1295,7 @@ export class SimHost {
       writeParams(stub.domid, target ?? '', 'phy');
       d.media.set(vdev, target);
       if (!target) return;
-      let fdset: number | undefined = stubFdset;
+      let fdset: number | undefined = this.info.profile === 'seed' ? stubFdset : undefined;
       if (this.info.profile === 'upstream') {
         for (let i = 0; i < 200 && fdset === undefined; i++) {
           const q = exec('query-fdsets');

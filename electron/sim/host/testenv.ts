@@ -13,7 +13,16 @@ import { SimHost } from './host.ts';
 import { JournalStore } from './test-store.ts';
 import type { Profile } from './types.ts';
 
+export interface QmpCall {
+  domid: number;
+  cmd: string;
+  args: Record<string, unknown>;
+  reply: unknown;
+}
+
 export interface TestEnv {
+  /** Every QMP command run on any simulated QEMU, in order. */
+  qmp: QmpCall[];
   dir: string;
   store: JournalStore;
   clock: SimClock;
@@ -30,8 +39,19 @@ export function testEnv(o: { profile?: Profile; xen?: string; speed?: number } =
   const clock = new SimClock(o.speed ?? 200);
   const hfs = new HostFs({ files: { '/var/lib/isos/a.iso': 1 << 20, '/var/lib/isos/b.iso': 2 << 20, '/srv/file.img': 4096 } });
   const logDir = path.join(dir, 'log');
-  const host = new SimHost({ store, clock, logDir, qmpDir: path.join(dir, 'run'), lockDir: path.join(dir, 'lock'), fs: hfs, info: { profile: o.profile ?? 'seed', xen: o.xen } });
+  const qmp: QmpCall[] = [];
+  const host = new SimHost({
+    store,
+    clock,
+    logDir,
+    qmpDir: path.join(dir, 'run'),
+    lockDir: path.join(dir, 'lock'),
+    fs: hfs,
+    info: { profile: o.profile ?? 'seed', xen: o.xen },
+    onQmp: (domid, cmd, args, reply) => qmp.push({ domid, cmd, args, reply }),
+  });
   return {
+    qmp,
     dir,
     store,
     clock,
