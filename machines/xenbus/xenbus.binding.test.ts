@@ -131,6 +131,8 @@ describe('xenbus paths', () => {
       side: 'backend', domid: 3, kind: '9pfs', devid: 1, backendKind: 'xen_9pfs', backendDomid: 0, key: '',
     });
     expect(parseDevicePath('/local/domain/3/device/vbd/abc/state')).toBeUndefined();
+    expect(parseDevicePath('/local/domain/3/vuart/0/state')).toEqual({ side: 'frontend', domid: 3, kind: 'vuart', devid: 0, key: 'state' });
+    expect(parseDevicePath('/local/domain/3/device/suspend/event-channel')).toBeUndefined();
   });
 
   it('lists no devices below an unrelated path', () => {

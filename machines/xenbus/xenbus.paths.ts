@@ -4,6 +4,7 @@
  *
  * Frontend: /local/domain/<domid>/device/<kind>/<devid>/<key...>
  *           /local/domain/<domid>/console/<key...>            (console 0)
+ *           /local/domain/<domid>/vuart/<devid>/<key...>
  * Backend:  /local/domain/<be>/backend/<bekind>/<domid>/<devid>/<key...>
  */
 
@@ -57,6 +58,11 @@ export function parseDevicePath(path: string): DevicePath | undefined {
     if (!kind || devid === undefined) return undefined;
     return { side: 'frontend', domid: dom, kind, devid, key: keyOf(parts, 4) };
   }
+  if (area === 'vuart') {
+    const devid = uint(parts[2]);
+    if (devid === undefined) return undefined;
+    return { side: 'frontend', domid: dom, kind: 'vuart', devid, key: keyOf(parts, 3) };
+  }
   if (area === 'console') {
     return { side: 'frontend', domid: dom, kind: 'console', devid: 0, key: keyOf(parts, 2) };
   }
@@ -81,9 +87,9 @@ export function parseDevicePath(path: string): DevicePath | undefined {
 /** Directory of a device side, from a parsed path. */
 export function deviceDir(p: DevicePath): string {
   if (p.side === 'frontend') {
-    return p.kind === 'console' && p.devid === 0
-      ? `${LOCAL}${p.domid}/console`
-      : `${LOCAL}${p.domid}/device/${p.kind}/${p.devid}`;
+    if (p.kind === 'console' && p.devid === 0) return `${LOCAL}${p.domid}/console`;
+    if (p.kind === 'vuart') return `${LOCAL}${p.domid}/vuart/${p.devid}`;
+    return `${LOCAL}${p.domid}/device/${p.kind}/${p.devid}`;
   }
   return `${LOCAL}${p.backendDomid}/backend/${p.backendKind}/${p.domid}/${p.devid}`;
 }
@@ -121,6 +127,10 @@ export function devicesBelow(path: string, children: (p: string) => string[]): D
   if (parts.length === 1) {
     visitFrontKinds(children(`${base}/device`));
     if (children(base).includes('console')) out.push(parseDevicePath(`${base}/console`)!);
+    for (const id of children(`${base}/vuart`)) {
+      const p = parseDevicePath(`${base}/vuart/${id}`);
+      if (p) out.push(p);
+    }
     visitBackKinds(children(`${base}/backend`));
   } else if (parts[1] === 'device' && parts.length === 2) {
     visitFrontKinds(children(`${base}/device`));
