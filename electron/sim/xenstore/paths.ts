@@ -11,15 +11,15 @@ import { ABS_PATH_MAX, REL_PATH_MAX, strtoulU32Strict } from './wire.ts';
 const VALID_CHARS = /^[A-Za-z0-9\-/_@]*$/;
 const LOCAL_PREFIX = /^\/local\/domain\/(\d{1,5})\//;
 
-/** is_valid_nodename(): an absolute node path the store accepts. */
-export function isValidNodePath(path: string): boolean {
+/** is_valid_nodename(): an absolute node path the store accepts (`relMax` is the path-max quota). */
+export function isValidNodePath(path: string, relMax = REL_PATH_MAX): boolean {
   if (!path.startsWith('/')) return false;
   if (path.endsWith('/') && path !== '/') return false;
   if (path.includes('//')) return false;
   if (path.length > ABS_PATH_MAX) return false;
   const m = LOCAL_PREFIX.exec(path);
   const localOff = m ? m[0].length : 0;
-  if (path.length > localOff + REL_PATH_MAX) return false;
+  if (path.length > localOff + relMax) return false;
   return VALID_CHARS.test(path);
 }
 

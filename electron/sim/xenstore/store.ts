@@ -245,7 +245,7 @@ export class SimXenstore implements XsSimStore {
 
   /** get_node(): the node if the caller has `need`; else ENOENT/EACCES without leaking what it may not see. */
   private getNode(c: XsCaller, path: string, need: number): Node {
-    if (!isValidNodePath(path)) throw err('EINVAL');
+    if (!isValidNodePath(path, this.quotas.pathMax)) throw err('EINVAL');
     const n = this.lookup(c, path);
     let code = 'ENOENT';
     if (n) {
@@ -313,7 +313,7 @@ export class SimXenstore implements XsSimStore {
     } else {
       if (!path.startsWith('/')) relPrefix = domainPath(sink.domid);
       wpath = canonicalize(sink.domid, path);
-      if (!isValidNodePath(wpath)) throw err('EINVAL');
+      if (!isValidNodePath(wpath, this.quotas.pathMax)) throw err('EINVAL');
     }
     const list = this.sinks.get(sink) ?? [];
     if (list.some((w) => w.path === wpath && w.token === token)) throw err('EEXIST');
