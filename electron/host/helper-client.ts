@@ -112,7 +112,7 @@ export class HelperClient {
 
   /** Send one request; resolves with the op's parsed result, rejects with HelperRequestError. */
   request<K extends HelperOp>(op: K, args: HelperArgs<K>, opts: { timeoutMs?: number } = {}): Promise<HelperResult<K>> {
-    if (this.exited) return Promise.reject(new HelperRequestError(op, 'EHELPERDIED', 'the helper is not running'));
+    if (this.exited || this.proc.stdin!.writableEnded || this.proc.stdin!.destroyed) return Promise.reject(new HelperRequestError(op, 'EHELPERDIED', 'the helper is not running'));
     const id = this.nextId++;
     let line: string;
     try {

@@ -1,0 +1,637 @@
+/**
+ * The live host (DESIGN.md section 2): drives the privileged helper, turns
+ * every report into an observation, seals it with the `Recorder` (so live
+ * history and replay agree by construction), appends the records to the
+ * outbox and pushes them in batches to the connected stores.
+ *
+ * Helper session, each time the lifecycle machine enters `starting`: spawn,
+ * `hello`, `xs.watch_domains`, a watch with an initial scan on `/local/domain`,
+ * `/vm` and `/libxl`, `dominfo` then polling, log tails (`xen-hotplug.log` and
+ * each domain's `xl-` and `qemu-dm-` logs); then `helper.ready`. When the
+ * helper dies: `helper.status down` (a gap starts), backoff, a new session
+ * whose scan records only what changed meanwhile (the reconciling records),
+ * and `helper.status resynced` with `gap: true` and a summary of the
+ * differences. Nothing already recorded is lost: records are in the outbox
+ * before they are pushed.
+ *
+ * Time: a `host.tick` observation is recorded when an actor's deadline has
+ * passed and nothing else happened, so timeouts fire live exactly as in
+ * replay. The lifecycle machine's own deadlines run on real timers.
+ *
+ * Restarting the app: the outbox gives the chain tail; `host-state.json` (the
+ * router's snapshot and the observer's view, saved before acked records are
+ * dropped from the outbox) plus the outbox's records rebuild the live actors.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createActor, type Actor } from 'xstate';
+import { ZERO_HASH, type Observation, type XRecord } from '../../machines/events/record.ts';
+import type { ChainTail } from '../../machines/events/chain.ts';
+import type { MachineBinding } from '../../machines/host/binding.ts';
+import { ALL_BINDINGS } from '../../machines/host/bindings.ts';
+import { Recorder } from '../../machines/host/recorder.ts';
+import type { HostView, RouterSnapshot } from '../../machines/host/router.ts';
+import { helperLifecycleMachine, type HelperLifecycleInput, type HelperLifecycleState } from '../../machines/helper-lifecycle/index.ts';
+import { nodeSha256Hex } from '../shared/bundle-io.ts';
+import type { CommandResult, ConnectResult, HostStatus } from '../shared/ipc-contract.std.ts';
+import type { HelperEvent } from '../shared/helper-protocol.std.ts';
+import { HelperClient, describeExit, type HelperExit, type HelperProcessLike } from './helper-client.ts';
+import { Observer, type ObserverJson } from './observe.ts';
+import { Outbox } from './outbox.ts';
+import { runCommand } from './commands.ts';
+
+export const WATCH_ROOTS: readonly { path: string; token: string }[] = [
+  { path: '/local/domain', token: 'ld' },
+  { path: '/vm', token: 'vm' },
+  { path: '/libxl', token: 'libxl' },
+];
+export const STATE_FILE = 'host-state.json';
+
+/** A connected store (a renderer window or a browser tab): receives record batches. */
+export interface RecordSink {
+  push(records: XRecord[]): void;
+  pushStatus?(s: HostStatus): void;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+export interface HostOptions {
+  /** Outbox and host state live here (the user data dir). */
+  dataDir: string;
+  /** Start a helper process (spawnHelper with the right launch, or a fake in tests). */
+  launch: () => HelperProcessLike;
+  /** The OS user, written in cmd.request. */
+  user: string;
+  mode?: HostStatus['mode'];
+  sim?: boolean;
+  bindings?: MachineBinding[];
+  now?: () => number;
+  lifecycle?: HelperLifecycleInput;
+  /** How often the helper polls dominfo for pause/unpause, which fires no watch (ms; 0 = off). */
+  dominfoPollMs?: number;
+  /** How often the host checks for passed deadlines (ms). */
+  tickMs?: number;
+  requestTimeoutMs?: number;
+  /** With no outbox yet, wait for the first store to report its tail before numbering (Electron, serve). */
+  awaitBase?: boolean;
+  /** Largest batch pushed at once. */
+  maxBatch?: number;
+  /** Save the host state at most this often when acks arrive (ms). */
+  saveEveryMs?: number;
+  log?: (level: LogLevel, msg: string) => void;
+}
+
+interface SavedState {
+  v: 1;
+  seq: number;
+  hash: string;
+  router: RouterSnapshot;
+  observer: ObserverJson;
+}
+
+interface SinkState {
+  sink: RecordSink;
+  /** Highest seq sent to this sink. */
+  sent: number;
+}
+
+export class LiveHost {
+  private readonly o: Required<Omit<HostOptions, 'lifecycle' | 'bindings' | 'log'>> & Pick<HostOptions, 'lifecycle'>;
+  private readonly bindings: MachineBinding[];
+  private readonly logFn: (level: LogLevel, msg: string) => void;
+  private outbox!: Outbox;
+  private recorder: Recorder | null = null;
+  private observer: Observer;
+  private queued: Observation[] = [];
+  private batch: XRecord[] = [];
+  private flushScheduled = false;
+  private sinks = new Map<RecordSink, SinkState>();
+  private recordListeners = new Set<(r: XRecord[]) => void>();
+  private lifecycle: Actor<typeof helperLifecycleMachine>;
+  private lifeState: HelperLifecycleState = 'stopped';
+  private lifeTimer: ReturnType<typeof setTimeout> | undefined;
+  private tickTimer: ReturnType<typeof setInterval> | undefined;
+  private client: HelperClient | null = null;
+  /** The helper is up (hello answered, scan done): commands may run. */
+  private ready = false;
+  private session = 0;
+  private stopping = false;
+  private started = false;
+  /** A gap is open: the helper was lost (or the app was off) and the next ready must say `resynced` with gap. */
+  private gapOpen = false;
+  private downRecorded = false;
+  private diff: Record<string, number> = {};
+  private diffRemoved: string[] = [];
+  private scanWaiters = new Map<string, (truncated: boolean) => void>();
+  private followed = new Set<string>();
+  private lastTs = 0;
+  private savedSeq = 0;
+  private lastSave = 0;
+  private storeAcked = 0;
+  private readyWaiters: (() => void)[] = [];
+  private statusListeners = new Set<(s: HostStatus) => void>();
+  /** Lines from the helper that did not fit the protocol. */
+  malformed = 0;
+
+  constructor(opts: HostOptions) {
+    this.o = {
+      mode: 'serve',
+      sim: false,
+      now: Date.now,
+      dominfoPollMs: 1000,
+      tickMs: 1000,
+      requestTimeoutMs: 15_000,
+      awaitBase: false,
+      maxBatch: 2000,
+      saveEveryMs: 2000,
+      ...opts,
+    };
+    this.bindings = opts.bindings ?? ALL_BINDINGS;
+    this.logFn = opts.log ?? (() => {});
+    this.observer = new Observer(() => this.ts());
+    this.lifecycle = createActor(helperLifecycleMachine, { input: opts.lifecycle ?? {} });
+  }
+
+  // Lifecycle --------------------------------------------------------------------
+
+  /** Open the outbox, rebuild the live state, start the helper. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.outbox = Outbox.open(this.o.dataDir);
+    for (const n of this.outbox.notes) this.log('warn', `outbox: ${n}`);
+    const tail = this.outbox.tail;
+    if (tail) this.resume(tail);
+    else if (!this.o.awaitBase) this.begin({ seq: 0, hash: ZERO_HASH }, false);
+    this.lifecycle.subscribe((s) => this.onLifecycle(s.value as HelperLifecycleState, s.context.deadline));
+    this.lifecycle.start();
+    this.lifecycle.send({ type: 'helper.start', ts: this.ts(), seq: this.seq() });
+    this.tickTimer = setInterval(() => this.tick(), this.o.tickMs);
+    this.tickTimer.unref?.();
+  }
+
+  /** Stop the helper, flush, save the state and close the outbox. */
+  async stop(): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.tickTimer);
+    clearTimeout(this.lifeTimer);
+    this.lifecycle.send({ type: 'helper.stop', ts: this.ts(), seq: this.seq() });
+    const c = this.client;
+    this.client = null;
+    if (c) await c.close();
+    this.flush();
+    this.saveState();
+    this.outbox.close();
+    this.lifecycle.stop();
+  }
+
+  /** Resolves when the helper is up (or immediately if it is). */
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((r) => this.readyWaiters.push(r));
+  }
+
+  status(): HostStatus {
+    const snap = this.lifecycle.getSnapshot();
+    const tail = this.recorder?.chain.last ?? this.outbox?.tail ?? { seq: 0, hash: ZERO_HASH };
+    return {
+      mode: this.o.mode,
+      sim: this.o.sim,
+      helper: this.lifeState,
+      attempts: snap.context.attempts,
+      restarts: snap.context.restarts,
+      ...(snap.context.lastExit ? { lastExit: snap.context.lastExit } : {}),
+      recording: this.recorder !== null && !this.stopping,
+      tail,
+      pending: this.outbox ? this.outbox.size + this.batch.length : 0,
+    };
+  }
+
+  onStatus(fn: (s: HostStatus) => void): () => void {
+    this.statusListeners.add(fn);
+    return () => void this.statusListeners.delete(fn);
+  }
+
+  /** Every batch of sealed records, as it is flushed (the `record` command writes them to a bundle). */
+  onRecords(fn: (r: XRecord[]) => void): () => void {
+    this.recordListeners.add(fn);
+    return () => void this.recordListeners.delete(fn);
+  }
+
+  view(): HostView {
+    return this.recorder ? this.recorder.router.view() : { seq: 0, ts: 0, actors: [], incidents: [], faults: [] };
+  }
+
+  /** The helper process, for tests that kill it. */
+  get helperProcess(): HelperProcessLike | null {
+    return this.client?.proc ?? null;
+  }
+
+  // Stores -------------------------------------------------------------------------
+
+  /** A store connects and reports its tail: decide what to send, send it, then push live. */
+  connect(sink: RecordSink, storeTail: ChainTail): ConnectResult {
+    if (!this.recorder) {
+      // No outbox yet: the store's tail is where numbering continues.
+      this.begin(storeTail, storeTail.seq > 0);
+    }
+    this.flush();
+    const hostTail = this.recorder!.chain.last;
+    const res = (r: Omit<ConnectResult, 'hostTail' | 'host'>): ConnectResult => ({ ...r, hostTail, host: this.status() });
+    if (storeTail.seq > hostTail.seq) {
+      return res({ status: 'conflict', resend: 0, message: `the store holds records up to seq ${storeTail.seq}, beyond this host's ${hostTail.seq}: it belongs to another history` });
+    }
+    const held = this.outbox.pending();
+    const first = held[0];
+    const known = this.hashAt(storeTail.seq);
+    if (known !== undefined && known !== storeTail.hash) {
+      return res({ status: 'conflict', resend: 0, message: `the store's record ${storeTail.seq} differs from this host's: it belongs to another history` });
+    }
+    let from = storeTail.seq;
+    let status: ConnectResult['status'] = 'ok';
+    let anchor: ConnectResult['anchor'];
+    let message: string | undefined;
+    if (first && storeTail.seq < first.seq - 1) {
+      status = 'behind';
+      from = first.seq - 1;
+      anchor = { seq: first.seq, prev: first.prev };
+      message = `records ${storeTail.seq + 1}..${first.seq - 1} were acknowledged by a store and are no longer held here`;
+    } else if (!first && storeTail.seq < hostTail.seq) {
+      status = 'behind';
+      from = hostTail.seq;
+      message = `records ${storeTail.seq + 1}..${hostTail.seq} were acknowledged by a store and are no longer held here`;
+    }
+    const toSend = this.outbox.since(from);
+    const st: SinkState = { sink, sent: from };
+    this.sinks.set(sink, st);
+    this.sendTo(st, toSend);
+    return res({ status, resend: toSend.length, ...(anchor ? { anchor } : {}), ...(message ? { message } : {}) });
+  }
+
+  disconnect(sink: RecordSink): void {
+    this.sinks.delete(sink);
+  }
+
+  /** The store committed everything up to seq. Returns how many records the outbox dropped. */
+  ack(seq: number): number {
+    if (!this.recorder) return 0;
+    this.flush();
+    const top = this.recorder.chain.last.seq;
+    if (seq > top) seq = top;
+    if (seq > this.storeAcked) this.storeAcked = seq;
+    // Records may leave the outbox only once the saved state covers them (it rebuilds the actors after a restart).
+    if (this.storeAcked > this.savedSeq && this.o.now() - this.lastSave >= this.o.saveEveryMs) this.saveState();
+    return this.outbox.ack(Math.min(this.storeAcked, this.savedSeq));
+  }
+
+  // Commands ---------------------------------------------------------------------------
+
+  command(req: unknown, user = this.o.user): Promise<CommandResult> {
+    return runCommand(
+      {
+        helper: () => (this.ready ? this.client : null),
+        observe: (obs) => this.observe(obs),
+        now: () => this.ts(),
+        user,
+        domidOfName: (n) => this.observer.domidOfName(n),
+        uuidOf: (d) => this.observer.uuidOf(d),
+      },
+      req,
+    );
+  }
+
+  // Observations ---------------------------------------------------------------------------
+
+  /** Seal observations now (or queue them while the chain base is unknown). */
+  observe(obs: Observation[]): void {
+    if (obs.length === 0) return;
+    if (!this.recorder) {
+      for (const o of obs) this.queued.push(o);
+      return;
+    }
+    for (const o of obs) {
+      const recs = this.recorder.observe(o);
+      for (const r of recs) this.batch.push(r);
+      this.diff[o.type] = (this.diff[o.type] ?? 0) + 1;
+      if (o.type === 'xs.rm' && this.diffRemoved.length < 20) this.diffRemoved.push(String((o.data as { path: string }).path));
+    }
+    this.scheduleFlush();
+  }
+
+  /** Seal now and hand the records to the outbox and the sinks. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.batch.length === 0) return;
+    const b = this.batch;
+    this.batch = [];
+    this.outbox.append(b);
+    for (const st of this.sinks.values()) this.sendTo(st, b);
+    for (const fn of this.recordListeners) fn(b);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private sendTo(st: SinkState, recs: XRecord[]): void {
+    let i = 0;
+    while (i < recs.length && recs[i].seq <= st.sent) i++;
+    for (; i < recs.length; i += this.o.maxBatch) {
+      const chunk = recs.slice(i, i + this.o.maxBatch);
+      try {
+        st.sink.push(chunk);
+      } catch (e) {
+        this.log('warn', `a store could not take a batch: ${(e as Error).message}`);
+        this.sinks.delete(st.sink);
+        return;
+      }
+      st.sent = chunk[chunk.length - 1].seq;
+    }
+  }
+
+  private ts(): number {
+    const t = this.o.now();
+    if (t > this.lastTs) this.lastTs = t;
+    return this.lastTs;
+  }
+
+  private seq(): number {
+    return this.recorder?.chain.last.seq ?? 0;
+  }
+
+  // Chain base -----------------------------------------------------------------------------
+
+  /** Start numbering at `tail` with fresh actors. */
+  private begin(tail: ChainTail, gap: boolean): void {
+    if (tail.seq > 0) this.outbox.rebase(tail);
+    this.recorder = new Recorder(this.bindings, { tail, digest: nodeSha256Hex });
+    this.savedSeq = tail.seq;
+    this.storeAcked = tail.seq;
+    if (gap) this.gapOpen = true;
+    const q = this.queued;
+    this.queued = [];
+    this.observe(q);
+  }
+
+  /** An outbox exists: continue its chain, rebuilding the actors from the saved state and the outbox's records. */
+  private resume(tail: ChainTail): void {
+    const saved = this.loadState();
+    const held = this.outbox.pending();
+    const usable = saved && saved.seq <= tail.seq && (saved.seq === tail.seq || (held[0] !== undefined && held[0].seq <= saved.seq + 1));
+    if (usable) {
+      this.recorder = new Recorder(this.bindings, { tail, digest: nodeSha256Hex, snapshot: saved.router });
+      this.observer = Observer.fromJSON(saved.observer, () => this.ts());
+      for (const r of held) {
+        if (r.seq <= saved.seq) continue;
+        this.recorder.router.apply(r);
+        this.observer.applyRecord(r);
+      }
+      this.savedSeq = saved.seq;
+    } else {
+      this.log('warn', `the live machine state could not be rebuilt (${saved ? 'the saved state does not meet the outbox' : 'no saved state'}): machines start afresh at seq ${tail.seq + 1}`);
+      this.recorder = new Recorder(this.bindings, { tail, digest: nodeSha256Hex });
+      this.savedSeq = tail.seq;
+      for (const r of held) this.observer.applyRecord(r);
+    }
+    this.storeAcked = this.outbox.acked.seq;
+    // The app was not observing while it was off.
+    this.gapOpen = true;
+    this.downRecorded = true;
+  }
+
+  private hashAt(seq: number): string | undefined {
+    if (seq === 0) return ZERO_HASH;
+    const r = this.outbox.get(seq);
+    if (r) return r.hash;
+    if (this.outbox.acked.seq === seq) return this.outbox.acked.hash;
+    const last = this.recorder?.chain.last;
+    if (last && last.seq === seq) return last.hash;
+    return undefined;
+  }
+
+  private saveState(): void {
+    if (!this.recorder || !this.outbox) return;
+    this.flush();
+    const last = this.recorder.chain.last;
+    const s: SavedState = { v: 1, seq: last.seq, hash: last.hash, router: this.recorder.router.snapshot(), observer: this.observer.toJSON() };
+    const path = join(this.o.dataDir, STATE_FILE);
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(s));
+    renameSync(tmp, path);
+    this.savedSeq = last.seq;
+    this.lastSave = this.o.now();
+  }
+
+  private loadState(): SavedState | null {
+    const path = join(this.o.dataDir, STATE_FILE);
+    if (!existsSync(path)) return null;
+    try {
+      const s = JSON.parse(readFileSync(path, 'utf8')) as SavedState;
+      return s.v === 1 ? s : null;
+    } catch (e) {
+      this.log('warn', `host state unreadable: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  // Helper lifecycle --------------------------------------------------------------------------
+
+  private onLifecycle(state: HelperLifecycleState, deadline: number | undefined): void {
+    const prev = this.lifeState;
+    this.lifeState = state;
+    clearTimeout(this.lifeTimer);
+    if (deadline !== undefined && !this.stopping) {
+      this.lifeTimer = setTimeout(() => this.lifecycle.send({ type: 'clock.tick', ts: Math.max(this.ts(), deadline), seq: this.seq() }), Math.max(0, deadline - this.o.now()));
+      this.lifeTimer.unref?.();
+    }
+    if (state === prev) return;
+    if (state === 'starting' && !this.stopping) void this.runSession();
+    if (state === 'failed') {
+      const why = this.lifecycle.getSnapshot().context.lastExit ?? 'unknown';
+      this.log('error', `the helper kept failing and was given up: ${why}`);
+      this.observe([{ ts: this.ts(), src: 'host', type: 'helper.status', data: { state: 'failed', gap: true, reason: why } }]);
+    }
+    this.emitStatus();
+  }
+
+  private emitStatus(): void {
+    if (this.statusListeners.size === 0 && this.sinks.size === 0) return;
+    const s = this.status();
+    for (const fn of this.statusListeners) fn(s);
+    for (const st of this.sinks.values()) st.sink.pushStatus?.(s);
+  }
+
+  private async runSession(): Promise<void> {
+    const id = ++this.session;
+    let proc: HelperProcessLike;
+    try {
+      proc = this.o.launch();
+    } catch (e) {
+      this.onExit(id, { code: null, signal: null, error: (e as Error).message });
+      return;
+    }
+    const client = new HelperClient(proc, { timeoutMs: this.o.requestTimeoutMs, onStderr: (l) => this.log('info', `helper: ${l}`) });
+    this.client = client;
+    this.followed.clear();
+    this.scanWaiters.clear();
+    client.onEvent((ev) => {
+      if (this.session === id) this.onEvent(ev, client);
+    });
+    client.onMalformed((m) => {
+      this.malformed++;
+      this.log('warn', `a line from the helper was refused: ${m.reason}: ${m.line}`);
+    });
+    client.onExit((x) => this.onExit(id, x));
+    this.diff = {};
+    this.diffRemoved = [];
+    try {
+      await client.request('hello', { version: 1 });
+      const { domids } = await client.request('xs.watch_domains', {});
+      this.observe(this.observer.domains(domids));
+      for (const root of WATCH_ROOTS) {
+        this.observer.beginScan(root.path);
+        const done = this.waitScan(root.path);
+        await client.request('xs.watch', { path: root.path, token: root.token, scan: true });
+        const truncated = await done;
+        if (truncated) this.log('warn', `the scan of ${root.path} was cut short by the helper's limit`);
+      }
+      try {
+        this.observer.forgetDominfo();
+        const di = await client.request('dominfo', {});
+        this.observe(this.observer.dominfoList(di.domains));
+      } catch (e) {
+        this.log('warn', `dominfo: ${(e as Error).message}`);
+      }
+      if (this.o.dominfoPollMs > 0) await client.request('dominfo.poll', { interval_ms: this.o.dominfoPollMs });
+      await this.follow(client, 'xen-hotplug.log');
+      for (const n of this.observer.domainNames()) await this.followDomain(client, n);
+    } catch (e) {
+      if (this.session !== id || !client.alive) return; // it died meanwhile: the exit handler has it
+      this.log('error', `the helper session could not be set up: ${(e as Error).message}`);
+      client.proc.kill('SIGKILL');
+      return;
+    }
+    if (this.session !== id || !client.alive) return;
+    this.markReady();
+  }
+
+  private markReady(): void {
+    const status = this.gapOpen
+      ? { state: 'resynced', gap: true, diff: { ...this.diff, ...(this.diffRemoved.length ? { removed: this.diffRemoved } : {}) } }
+      : { state: 'up', gap: false };
+    this.observe([{ ts: this.ts(), src: 'helper', type: 'helper.status', data: status }]);
+    this.gapOpen = false;
+    this.downRecorded = false;
+    this.ready = true;
+    this.lifecycle.send({ type: 'helper.ready', ts: this.ts(), seq: this.seq() });
+    const w = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const fn of w) fn();
+  }
+
+  private onExit(id: number, x: HelperExit): void {
+    if (id !== this.session) return;
+    this.ready = false;
+    this.client = null;
+    for (const fn of this.scanWaiters.values()) fn(true);
+    this.scanWaiters.clear();
+    if (this.stopping) return;
+    const reason = describeExit(x);
+    this.log('warn', reason);
+    if (!this.downRecorded) {
+      this.observe([{ ts: this.ts(), src: 'host', type: 'helper.status', data: { state: 'down', gap: true, reason } }]);
+      this.downRecorded = true;
+    }
+    this.gapOpen = true;
+    this.lifecycle.send({ type: 'helper.exited', ts: this.ts(), seq: this.seq(), reason });
+  }
+
+  private waitScan(root: string): Promise<boolean> {
+    return new Promise((resolve) => this.scanWaiters.set(root, resolve));
+  }
+
+  private onEvent(ev: HelperEvent, client: HelperClient): void {
+    switch (ev.event) {
+      case 'xs.watch': {
+        const obs = this.observer.watch(ev.data);
+        this.observe(obs);
+        const p = ev.data.path;
+        // A new domain name: follow its logs.
+        if (this.ready && typeof ev.data.value === 'string' && /^\/local\/domain\/\d+\/name$/.test(p)) void this.followDomain(client, ev.data.value);
+        return;
+      }
+      case 'xs.scan': {
+        this.observe(this.observer.endScan(ev.data.path, ev.data.truncated));
+        const w = this.scanWaiters.get(ev.data.path);
+        this.scanWaiters.delete(ev.data.path);
+        w?.(ev.data.truncated);
+        return;
+      }
+      case 'xs.introduce':
+        this.observe(this.observer.introduce(ev.data.domid));
+        return;
+      case 'xs.release':
+        this.observe(this.observer.release(ev.data.domid));
+        return;
+      case 'xs.lost':
+        // The helper lost xenstored and with it every watch: a new session re-scans.
+        this.log('warn', `the helper lost its xenstore connection (${ev.data.error}): restarting it`);
+        client.proc.kill('SIGTERM');
+        return;
+      case 'dominfo':
+        this.observe(this.observer.dominfoList(ev.data.domains));
+        return;
+      case 'log.line':
+        this.observe(this.observer.logLine(ev.data));
+        return;
+      case 'xl.line':
+        return; // xl's stderr while a command runs: it is in the command's result
+      default:
+        missingCase(ev);
+    }
+  }
+
+  private async followDomain(client: HelperClient, name: string): Promise<void> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) return;
+    await this.follow(client, `xl-${name}.log`);
+    await this.follow(client, `qemu-dm-${name}.log`);
+  }
+
+  private async follow(client: HelperClient, file: string): Promise<void> {
+    if (this.followed.has(file)) return;
+    this.followed.add(file);
+    try {
+      await client.request('log.follow', { file, from: 'end' });
+    } catch (e) {
+      this.log('warn', `log.follow ${file}: ${(e as Error).message}`);
+    }
+  }
+
+  // Record clock -------------------------------------------------------------------------------
+
+  /** If an actor's deadline has passed, record a host.tick so the timeout fires now, as it would in replay. */
+  tick(): void {
+    if (!this.recorder) return;
+    const now = this.o.now();
+    let due = false;
+    for (const a of this.recorder.router.view().actors) {
+      const d = (a.context as { deadline?: unknown } | undefined)?.deadline;
+      if (!a.retired && typeof d === 'number' && d <= now) {
+        due = true;
+        break;
+      }
+    }
+    if (due) this.observe([{ ts: this.ts(), src: 'host', type: 'host.tick', data: {} }]);
+  }
+
+  private log(level: LogLevel, msg: string): void {
+    this.logFn(level, msg);
+  }
+}
+
+function missingCase(x: never): never {
+  throw new Error(`unhandled helper event: ${JSON.stringify(x)}`);
+}

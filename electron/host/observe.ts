@@ -1,0 +1,250 @@
+/**
+ * From helper reports to observations (DESIGN.md section 4's vocabulary).
+ *
+ * The observer keeps what the host has seen (xenstore values, introduced
+ * domains, the last dominfo of each domain, domain names), so that:
+ *  - a watch that fires with nothing new (xenstored fires once when a watch is
+ *    set, and may fire spuriously) records nothing;
+ *  - a scan after a helper restart records only the differences: changed and
+ *    new nodes as `xs.write`, nodes that vanished while the helper was away as
+ *    `xs.rm`, domains introduced or released meanwhile; these are the
+ *    reconciling records of the gap;
+ *  - dominfo, which the helper reports as a whole list, is recorded per domain
+ *    and only when that domain's line changed.
+ * Its state is derived from the records alone (`applyRecord`), so the host can
+ * rebuild it from a snapshot plus the outbox after a restart.
+ */
+import type { Observation, ShutdownReason } from '../../machines/events/record.ts';
+import { SHUTDOWN_REASONS } from '../../machines/events/record.ts';
+import { parseXlLogLine } from '../../machines/domain/xl-log.ts';
+import { parseXlStep } from '../../machines/cdrom/cdrom.steps.ts';
+import { parsePlatformLine } from '../../machines/pvunplug/platform-lines.ts';
+import type { DominfoEntry } from '../shared/helper-protocol.std.ts';
+
+type Obs = Observation;
+
+export interface ObserverJson {
+  values: [string, string][];
+  introduced: number[];
+  dominfo: [number, string][];
+}
+
+const DOMAIN_RE = /^\/local\/domain\/(\d+)(?:\/|$)/;
+const VM_RE = /^\/vm\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+export class Observer {
+  private values = new Map<string, string>();
+  private introduced = new Set<number>();
+  private dominfo = new Map<number, string>();
+  private scans = new Map<string, Set<string>>();
+
+  constructor(private readonly now: () => number) {}
+
+  // Queries -------------------------------------------------------------------
+
+  read(path: string): string | undefined {
+    return this.values.get(path);
+  }
+
+  get nodeCount(): number {
+    return this.values.size;
+  }
+
+  uuidOf(domid: number): string | undefined {
+    const v = this.values.get(`/local/domain/${domid}/vm`);
+    return v ? VM_RE.exec(v)?.[1] : undefined;
+  }
+
+  /** domid of a domain name, from `/local/domain/<id>/name`. */
+  domidOfName(name: string): number | undefined {
+    for (const [p, v] of this.values) {
+      if (v !== name || !p.endsWith('/name')) continue;
+      const m = /^\/local\/domain\/(\d+)\/name$/.exec(p);
+      if (m) return Number(m[1]);
+    }
+    return undefined;
+  }
+
+  /** Names of the domains seen, for the log tails. */
+  domainNames(): string[] {
+    const out = new Set<string>();
+    for (const [p, v] of this.values) if (/^\/local\/domain\/\d+\/name$/.test(p) && v) out.add(v);
+    return [...out].sort();
+  }
+
+  // Xenstore --------------------------------------------------------------------
+
+  /** A scan of `root` begins: note what it lists so that what it does not list can be removed at its end. */
+  beginScan(root: string): void {
+    this.scans.set(root, new Set());
+  }
+
+  /** One xs.watch event (scan or live). */
+  watch(ev: { path: string; value?: string | null; scan?: boolean; error?: string }): Obs[] {
+    if (ev.error) return []; // a read that failed for another reason than ENOENT: nothing known about the node
+    if (ev.scan) {
+      for (const [root, seen] of this.scans) if (ev.path === root || ev.path.startsWith(root + '/')) seen.add(ev.path);
+    }
+    if (ev.value === null || ev.value === undefined) return this.removed(ev.path);
+    return this.written(ev.path, ev.value);
+  }
+
+  /** The scan of `root` ended: nodes not listed are gone (the helper was away when they were removed). */
+  endScan(root: string, truncated: boolean): Obs[] {
+    const seen = this.scans.get(root);
+    this.scans.delete(root);
+    if (!seen || truncated) return []; // a truncated scan proves nothing about what it did not list
+    const gone: string[] = [];
+    for (const p of this.values.keys()) {
+      if ((p === root || p.startsWith(root + '/')) && !seen.has(p)) gone.push(p);
+    }
+    gone.sort();
+    const out: Obs[] = [];
+    let top: string | undefined;
+    for (const p of gone) {
+      // One xs.rm for the top of each vanished subtree, as xenstored reports a removal.
+      if (top !== undefined && p.startsWith(top + '/')) continue;
+      top = p;
+      out.push(...this.removed(p));
+    }
+    return out;
+  }
+
+  private written(path: string, value: string): Obs[] {
+    if (this.values.get(path) === value) return [];
+    this.values.set(path, value);
+    return [this.obs('xs', 'xs.write', { path, value }, domidOfPath(path))];
+  }
+
+  private removed(path: string): Obs[] {
+    let had = this.values.delete(path);
+    const prefix = path + '/';
+    for (const p of [...this.values.keys()]) {
+      if (p.startsWith(prefix)) {
+        this.values.delete(p);
+        had = true;
+      }
+    }
+    return had ? [this.obs('xs', 'xs.rm', { path }, domidOfPath(path))] : [];
+  }
+
+  // Domains ----------------------------------------------------------------------
+
+  introduce(domid: number): Obs[] {
+    if (this.introduced.has(domid)) return [];
+    this.introduced.add(domid);
+    return [this.obs('xs', 'xs.introduce', { domid }, domid)];
+  }
+
+  release(domid: number): Obs[] {
+    if (!this.introduced.delete(domid)) return [];
+    return [this.obs('xs', 'xs.release', { domid }, domid)];
+  }
+
+  /** The full set of introduced domains (xs.watch_domains at start): differences become introduce/release. */
+  domains(domids: number[]): Obs[] {
+    const now = new Set(domids);
+    const out: Obs[] = [];
+    for (const d of [...this.introduced].sort((a, b) => a - b)) if (!now.has(d)) out.push(...this.release(d));
+    for (const d of [...now].sort((a, b) => a - b)) out.push(...this.introduce(d));
+    return out;
+  }
+
+  /** A dominfo list from the helper: one observation per domain whose line changed. */
+  dominfoList(list: DominfoEntry[]): Obs[] {
+    const out: Obs[] = [];
+    const present = new Set<number>();
+    for (const d of list) {
+      present.add(d.domid);
+      const uuid = d.uuid ?? this.uuidOf(d.domid);
+      if (!uuid) continue; // not yet known: reported again at the next change or poll after /vm is seen
+      const reason = (SHUTDOWN_REASONS as readonly string[]).includes(d.reason ?? '') ? (d.reason as ShutdownReason) : undefined;
+      const data = {
+        domid: d.domid,
+        uuid,
+        ...(d.name ? { name: d.name } : {}),
+        running: d.running,
+        blocked: d.blocked,
+        paused: d.paused,
+        shutdown: d.shutdown,
+        dying: d.dying,
+        ...(reason && d.shutdown ? { reason } : {}),
+      };
+      const key = JSON.stringify(data);
+      if (this.dominfo.get(d.domid) === key) continue;
+      this.dominfo.set(d.domid, key);
+      out.push({ ts: this.now(), src: 'dominfo', type: 'dominfo', domid: d.domid, uuid, data });
+    }
+    for (const id of [...this.dominfo.keys()]) if (!present.has(id)) this.dominfo.delete(id);
+    return out;
+  }
+
+  /** Forget the dominfo lines, so the next list is recorded whole (after a gap). */
+  forgetDominfo(): void {
+    this.dominfo.clear();
+  }
+
+  // Logs -------------------------------------------------------------------------
+
+  /** A log line the machines' parsers recognise, or nothing (DESIGN.md: only such lines are recorded). */
+  logLine(ev: { kind: 'xl' | 'qemu-dm' | 'hotplug'; name?: string; line: string }): Obs[] {
+    const recognised =
+      ev.kind === 'hotplug' ? /error|fail/i.test(ev.line) : ev.kind === 'xl' ? parseXlLogLine(ev.line) !== null || parseXlStep(ev.line) !== undefined : parsePlatformLine(ev.line) !== undefined;
+    if (!recognised) return [];
+    let domid = ev.name !== undefined ? this.domidOfName(ev.name) : undefined;
+    // A stub domain's device model log is named after its guest with "-dm".
+    if (domid === undefined && ev.name?.endsWith('-dm')) domid = this.domidOfName(ev.name.slice(0, -3));
+    const data = { file: ev.kind, ...(domid !== undefined ? { domid } : {}), ...(ev.name ? { name: ev.name } : {}), line: ev.line };
+    return [this.obs('log', 'log.line', data, domid)];
+  }
+
+  // State --------------------------------------------------------------------------
+
+  /** Keep the observer in step with a record sealed elsewhere (outbox replay after a restart). */
+  applyRecord(rec: { type: string; data: Record<string, unknown> }): void {
+    const d = rec.data as any;
+    switch (rec.type) {
+      case 'xs.write':
+        this.values.set(d.path, d.value);
+        break;
+      case 'xs.rm':
+        this.removed(d.path);
+        break;
+      case 'xs.introduce':
+        this.introduced.add(d.domid);
+        break;
+      case 'xs.release':
+        this.introduced.delete(d.domid);
+        break;
+      case 'dominfo':
+        this.dominfo.set(d.domid, JSON.stringify(d));
+        break;
+      default:
+        break;
+    }
+  }
+
+  toJSON(): ObserverJson {
+    return { values: [...this.values], introduced: [...this.introduced], dominfo: [...this.dominfo] };
+  }
+
+  static fromJSON(j: ObserverJson, now: () => number): Observer {
+    const o = new Observer(now);
+    o.values = new Map(j.values);
+    o.introduced = new Set(j.introduced);
+    o.dominfo = new Map(j.dominfo);
+    return o;
+  }
+
+  private obs(src: Obs['src'], type: string, data: Record<string, unknown>, domid?: number): Obs {
+    const uuid = domid !== undefined ? this.uuidOf(domid) : undefined;
+    return { ts: this.now(), src, type, ...(domid !== undefined ? { domid } : {}), ...(uuid ? { uuid } : {}), data };
+  }
+}
+
+function domidOfPath(path: string): number | undefined {
+  const m = DOMAIN_RE.exec(path);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n < 0x7ff0 ? n : undefined;
+}

@@ -1,0 +1,42 @@
+/** Test support shared by the host's tests: temp dirs, waiting for a condition, a collecting sink. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { XRecord } from '../../machines/events/record.ts';
+import type { HostStatus } from '../shared/ipc-contract.std.ts';
+import type { RecordSink } from './host.ts';
+
+export function tempDir(prefix = 'xendeck-host-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Wait until cond() holds (polling), or fail with what was awaited. */
+export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A store stand-in: keeps every pushed record, in order. */
+export class CollectingSink implements RecordSink {
+  records: XRecord[] = [];
+  batches = 0;
+  statuses: HostStatus[] = [];
+  push(records: XRecord[]): void {
+    this.batches++;
+    for (const r of records) this.records.push(r);
+  }
+  pushStatus(s: HostStatus): void {
+    this.statuses.push(s);
+  }
+  get last(): { seq: number; hash: string } {
+    const r = this.records[this.records.length - 1];
+    return r ? { seq: r.seq, hash: r.hash } : { seq: 0, hash: '0'.repeat(64) };
+  }
+  ofType(t: string): XRecord[] {
+    return this.records.filter((r) => r.type === t);
+  }
+}
