@@ -25,6 +25,8 @@ export interface EngineOptions {
   snapshotEvery?: number;
   /** Write snapshots while folding (default true). */
   persist?: boolean;
+  /** Restore from stored snapshots (default true; off measures a full replay). */
+  useSnapshots?: boolean;
 }
 
 export interface ActorChange {
@@ -63,6 +65,7 @@ export class ReplayEngine {
   private readonly versions: Record<string, string>;
   private readonly every: number;
   private readonly persist: boolean;
+  private readonly useSnapshots: boolean;
   /** Highest stored snapshot seq, so the engine knows when to write one. */
   private newestSnapshot = -1;
   /** Records folded by the last seek (how far it had to go from its snapshot). */
@@ -76,6 +79,7 @@ export class ReplayEngine {
     this.versions = machineVersions(this.bindings);
     this.every = opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
     this.persist = opts.persist ?? true;
+    this.useSnapshots = opts.useSnapshots ?? true;
   }
 
   /** seq of the last record applied (the position), or -1 before any seek. */
@@ -95,7 +99,7 @@ export class ReplayEngine {
     const target = Math.max(b.from - 1, Math.min(seq, b.to));
     const cur = this.router;
     let start: HostRouter;
-    const snap = await this.snapshotAtOrBefore(target);
+    const snap = this.useSnapshots || b.from > 1 ? await this.snapshotAtOrBefore(this.useSnapshots ? target : b.from - 1) : undefined;
     if (cur && cur.seq <= target && (!snap || cur.seq >= snap.seq)) start = cur;
     else if (snap) start = HostRouter.restore(this.bindings, snap.state);
     else if (b.from === 1) start = new HostRouter(this.bindings);

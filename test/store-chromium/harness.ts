@@ -1,0 +1,81 @@
+/**
+ * Runs the store suite (page.ts) in real Chromium: bundles it with vite into
+ * a temporary folder, serves it from 127.0.0.1, and opens it with
+ * playwright-core in Debian's chromium. Used by the suite's test and by the
+ * store benchmark.
+ */
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { build } from 'vite';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const CHROMIUM = process.env.XENDECK_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json' };
+
+export interface SuitePage {
+  page: Page;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Bundle page.ts (and the replay worker it starts) into a temporary folder. */
+export async function buildSuite(): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), 'xendeck-store-suite-'));
+  await build({
+    configFile: false,
+    root: HERE,
+    logLevel: 'warn',
+    build: { outDir: out, emptyOutDir: true, minify: false, target: 'es2022', sourcemap: false, reportCompressedSize: false },
+    worker: { format: 'es' },
+  });
+  return out;
+}
+
+function serve(dir: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const file = join(dir, path === '/' ? 'index.html' : path);
+    if (!file.startsWith(dir) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** Build, serve and open the suite; `close()` undoes all of it. */
+export async function openSuite(): Promise<SuitePage> {
+  const dir = await buildSuite();
+  const server = await serve(dir);
+  let browser: Browser | null = null;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const page = await browser.newPage();
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    await page.goto(url);
+    await page.waitForFunction(() => 'storeSuite' in window);
+    const b = browser;
+    return {
+      page,
+      url,
+      async close() {
+        await b.close();
+        await new Promise((r) => server.close(r));
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await browser?.close();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
