@@ -104,9 +104,15 @@ describe('ninepfs incidents', () => {
   });
 
   it('reports a backend deviating from xen-9pfsd', () => {
+    const hit = ninepfsIncident({ ...base, from: 'daemon.published,observed.pending', to: 'daemon.published,observed.deviated',
+      context: { devid: 0, deviation: 'InitWait with max-rings=8 (xen-9pfsd writes 4)', verdict: 'deviated', expectSeq: 29 } });
+    expect(hit).toEqual({ kind: 'handshake-failure', summary: '9pfs/0: backend deviated from xen-9pfsd: InitWait with max-rings=8 (xen-9pfsd writes 4)', start: 29 });
+  });
+
+  it('does not report a device twice: a deviation after a reported failure is only in the state', () => {
     const hit = ninepfsIncident({ ...base, from: 'daemon.closed,observed.pending', to: 'daemon.closed,observed.deviated',
       context: { devid: 0, failedBy: 'validation', deviation: 'backend Connected although num-rings 5 out of 1..4', verdict: 'deviated', expectSeq: 29 } });
-    expect(hit).toEqual({ kind: 'handshake-failure', summary: '9pfs/0: backend deviated from xen-9pfsd: backend Connected although num-rings 5 out of 1..4', start: 29 });
+    expect(hit).toBeNull();
   });
 
   it('reports nothing for a close the frontend asked for', () => {

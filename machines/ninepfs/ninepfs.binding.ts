@@ -125,8 +125,8 @@ function regionValue(s: string, region: string): string | undefined {
 
 /**
  * `handshake-failure` when xen-9pfsd must refuse or close the device by its own checks
- * (with the close reason and whether the backend complied), or when the observed backend
- * deviates from what xen-9pfsd must do. Stalls are the xenbus actor's; the xenbus actor
+ * (with the close reason and whether the backend complied at that moment), or when the observed
+ * backend deviates from what xen-9pfsd must do and no failure was reported for this expectation. Stalls are the xenbus actor's; the xenbus actor
  * does not report failures of `xen_9pfs` devices, so a device is reported once.
  */
 export function ninepfsIncident(t: TransitionInfo): IncidentHit | null {
@@ -140,7 +140,7 @@ export function ninepfsIncident(t: TransitionInfo): IncidentHit | null {
     return { kind: 'handshake-failure', summary: `${dev}: xen-9pfsd must ${must}: ${c.closeReason} (${did})`, start: c.expectSeq ?? t.seq };
   }
   const verdict = regionValue(t.to, 'observed');
-  if (verdict === 'deviated' && regionValue(t.from, 'observed') !== 'deviated') {
+  if (verdict === 'deviated' && regionValue(t.from, 'observed') !== 'deviated' && !c.failedBy) {
     return { kind: 'handshake-failure', summary: `${dev}: backend deviated from xen-9pfsd: ${c.deviation}`, start: c.expectSeq ?? t.seq };
   }
   return null;

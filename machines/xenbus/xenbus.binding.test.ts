@@ -50,6 +50,12 @@ describe('xenbus route', () => {
     expect(out[0]!.id).toBe(`xenbus:${U3}:9pfs/0`);
   });
 
+  it('tracks security_model and path for xen_9pfs backends only', () => {
+    const ctx = fakeCtx({}, { 3: U3 }, [`xenbus:${U3}:9pfs/0`, `xenbus:${U3}:vbd/768`]);
+    expect(xenbusBinding.route(rec('xs.write', { path: '/local/domain/0/backend/xen_9pfs/3/0/security_model', value: 'none' }), ctx)).toHaveLength(1);
+    expect(xenbusBinding.route(rec('xs.write', { path: '/local/domain/0/backend/qdisk/3/768/path', value: '/x' }), ctx)).toEqual([]);
+  });
+
   it('routes console 0 from /local/domain/<domid>/console', () => {
     const out = xenbusBinding.route(rec('xs.write', { path: '/local/domain/3/console/state', value: '1' }), fakeCtx({}));
     expect(out[0]!.id).toBe(`xenbus:${U3}:console/0`);
@@ -158,6 +164,15 @@ describe('xenbus incidents', () => {
     const hit = xenbusIncident({ ...base, from: 'link.waiting', to: 'link.failed',
       context: { kind: '9pfs', devid: 0, backendKind: 'xen_9pfs', failure: { side: 'backend', reason: 'backend closed before connecting', seq: 33 } } });
     expect(hit).toBeNull();
+  });
+
+  it('leaves the InitWait stall of a device xen-9pfsd must refuse to the ninepfs machine', () => {
+    const stall = { side: 'backend', phase: 'initwait', since: 2, deadline: 11_000 };
+    const t = { ...base, from: 'link.waiting', to: 'link.stalled' };
+    const refused = { kind: '9pfs', devid: 0, backendKind: 'xen_9pfs', stall, backendConfig: { security_model: 'mapped', path: '/srv' } };
+    expect(xenbusIncident({ ...t, context: refused })).toBeNull();
+    const accepted = { ...refused, backendConfig: { security_model: 'none', path: '/srv' } };
+    expect(xenbusIncident({ ...t, context: accepted })?.kind).toBe('handshake-stall');
   });
 
   it('reports nothing when the link does not change', () => {

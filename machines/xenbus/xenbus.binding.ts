@@ -13,6 +13,7 @@ import type { MachineBinding, RouteContext, Routed } from '../host/binding.ts';
 import { xenbusMachine } from './xenbus.machine.ts';
 import { deviceDir, devicesBelow, parseDevicePath, type DevicePath } from './xenbus.paths.ts';
 import type { PriorKey, XenbusContext } from './xenbus.types.ts';
+import { probeBackend } from '../ninepfs/ninepfs.rules.ts';
 
 /** The record type, taken through the binding seam (the lint reads `../events/` as Node's `events`). */
 type XRecord = Parameters<MachineBinding['route']>[0];
@@ -33,6 +34,12 @@ export interface IncidentHit {
 
 /** Keys the machine reads; other keys only matter as the first sign of a new device. */
 export const TRACKED_KEYS: readonly string[] = ['state', 'online', 'hotplug-status', 'hotplug-error', 'script'];
+/** Keys tracked for xen-9pfsd backends only (whether xen-9pfsd must refuse the device). */
+const XEN_9PFS_KEYS: readonly string[] = ['security_model', 'path'];
+
+function tracks(p: DevicePath): boolean {
+  return TRACKED_KEYS.includes(p.key) || (p.backendKind === 'xen_9pfs' && XEN_9PFS_KEYS.includes(p.key));
+}
 
 export function xenbusActorId(uuid: string, kind: string, devid: number): string {
   return `xenbus:${uuid}:${kind}/${devid}`;
@@ -78,7 +85,7 @@ function routeXenbus(rec: XRecord, ctx: RouteContext): Routed[] {
     if (!uuid) return [];
     const id = xenbusActorId(uuid, p.kind, p.devid);
     const exists = ctx.has(id);
-    if (exists && !TRACKED_KEYS.includes(p.key)) return [];
+    if (exists && !tracks(p)) return [];
     const value = String((rec.data as { value?: unknown }).value ?? '');
     const event: Record<string, unknown> = {
       type: 'xenbus.write',
@@ -93,7 +100,7 @@ function routeXenbus(rec: XRecord, ctx: RouteContext): Routed[] {
       event.backendKind = p.backendKind;
       event.backendDomid = p.backendDomid;
     }
-    if (!exists) event.prior = priorKeys(p, ctx, TRACKED_KEYS);
+    if (!exists) event.prior = priorKeys(p, ctx, [...TRACKED_KEYS, ...XEN_9PFS_KEYS]);
     return [
       {
         id,
@@ -103,7 +110,7 @@ function routeXenbus(rec: XRecord, ctx: RouteContext): Routed[] {
       },
     ];
   }
-  const targets = p ? (p.key === '' || TRACKED_KEYS.includes(p.key) ? [p] : []) : devicesBelow(path, (q) => ctx.children(q));
+  const targets = p ? (p.key === '' || tracks(p) ? [p] : []) : devicesBelow(path, (q) => ctx.children(q));
   const out: Routed[] = [];
   for (const t of targets) {
     const uuid = uuidFor(rec, ctx, t.domid);
@@ -123,14 +130,17 @@ function regionValue(s: string, region: string): string | undefined {
 /**
  * Incidents: `handshake-stall` when the link enters `stalled`; `handshake-failure` when it
  * enters `failed`, except for xen-9pfsd backends (`xen_9pfs`), whose failures the ninepfs
- * machine reports with the close reason (one device, one report).
+ * machine reports with the close reason (one device, one report). For the same reason the
+ * InitWait stall of a xen-9pfsd device that xen-9pfsd must refuse is not reported here.
  */
 export function xenbusIncident(t: TransitionInfo): IncidentHit | null {
   const to = regionValue(t.to, 'link');
   if (to === regionValue(t.from, 'link')) return null;
   const c = t.context as XenbusContext;
   const dev = `${c.kind}/${c.devid}`;
-  if (to === 'stalled' && c.stall) {
+  // A xen-9pfsd device that must be refused never reaches InitWait: ninepfs reports it with the reason.
+  const refusedBy9pfsd = c.backendKind === 'xen_9pfs' && c.stall?.phase === 'initwait' && probeBackend(c.backendConfig ?? {}) !== undefined;
+  if (to === 'stalled' && c.stall && !refusedBy9pfsd) {
     const what = { initwait: 'to reach InitWait', hotplug: 'for hotplug-status', close: 'to reach Closed' }[c.stall.phase];
     return {
       kind: 'handshake-stall',

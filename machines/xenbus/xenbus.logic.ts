@@ -42,6 +42,7 @@ export function initialXenbusContext(input: XenbusInput): XenbusContext {
     hotplugStatus: undefined,
     hotplugError: undefined,
     script: undefined,
+    backendConfig: undefined,
     created: undefined,
     backendSeenTs: undefined,
     everConnected: false,
@@ -104,6 +105,9 @@ function applyKey(c: XenbusContext, k: PriorKey, seq: number, ts: number): Xenbu
       return { ...n, hotplugError: k.value };
     case 'script':
       return { ...n, script: k.value };
+    case 'security_model':
+    case 'path':
+      return n.backendKind === 'xen_9pfs' ? { ...n, backendConfig: { ...n.backendConfig, [k.key]: k.value } } : n;
     default:
       return n;
   }

@@ -158,6 +158,18 @@ describe('xenbus device: failure and removal', () => {
     expect(d.ctx().failure?.reason).toBe('backend closed before connecting');
   });
 
+  it('keeps security_model and path of xen-9pfsd backends for the incident split', () => {
+    const d = device('9pfs', 0);
+    created(d, 1000, 'xen_9pfs');
+    d.w('backend', 'security_model', 'mapped', 1000, 'xen_9pfs');
+    d.w('backend', 'path', '/srv', 1000, 'xen_9pfs');
+    expect(d.ctx().backendConfig).toEqual({ security_model: 'mapped', path: '/srv' });
+    const v = device('vbd', 1);
+    created(v);
+    v.w('backend', 'path', '/x', 1000);
+    expect(v.ctx().backendConfig).toBeUndefined();
+  });
+
   it('is not a failure when libxl closes a device that never connected (online=0)', () => {
     const d = device();
     created(d);

@@ -61,6 +61,8 @@ export interface XenbusContext extends XenbusInput {
   hotplugStatus: string | undefined;
   hotplugError: string | undefined;
   script: string | undefined;
+  /** For xen-9pfsd backends (`xen_9pfs`): `security_model` and `path`, so a refused device's stall is left to ninepfs. */
+  backendConfig: Record<string, string> | undefined;
   /** First record that created (or re-created) this device. */
   created: { seq: number; ts: number } | undefined;
   /** When the backend directory was first seen (the InitWait wait starts there). */
