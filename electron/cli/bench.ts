@@ -97,6 +97,10 @@ BENCHES.push({
   },
 });
 
+// Registered after 'replay' so the core figures come first.
+const { xenstoreBench } = await import('./bench-xenstore.ts');
+BENCHES.push(xenstoreBench);
+
 export async function benchCmd(argv: string[], io: Io): Promise<number> {
   const a = args(argv, { json: { type: 'boolean' }, records: { type: 'string' }, only: { type: 'string' } }, 0);
   const records = a.values.records ? Number(a.values.records) : 1_000_000;
