@@ -23,6 +23,7 @@ type EventBody = PvUnplugEvent extends infer E ? (E extends PvUnplugEvent ? Omit
 const DOMAIN_PREFIX = '/local/domain/';
 const DRIVER_DIRS = new Set(['data', 'drivers', 'attr']);
 const DISK_BACKENDS = new Set(['vbd', 'qdisk', 'vbd3']);
+const INTERESTING_SEGMENT = /^(?:backend\/|data\/|drivers\/|attr\/)/;
 
 function lineEvent(p: PlatformLine): EventBody {
   switch (p.kind) {
@@ -126,6 +127,9 @@ function routeWrite(rec: XRecord, ctx: RouteContext): Routed[] {
     return deliver(rec, ctx, toInt(parts[2]), { type: 'pv.profile', profile }, 'hvm');
   }
   if (!path.startsWith(DOMAIN_PREFIX)) return [];
+  // Cheap filter before splitting (this runs for most records of a replay): the segment after the domid.
+  const slash = path.indexOf('/', DOMAIN_PREFIX.length);
+  if (slash < 0 || !INTERESTING_SEGMENT.test(path.slice(slash + 1, slash + 9))) return [];
   const parts = path.split('/');
   if (parts[4] === 'backend') return routeBackendWrite(rec, ctx, parts, data.value);
   if (parts.length >= 6 && DRIVER_DIRS.has(parts[4])) {
