@@ -8,7 +8,7 @@
  * - `xs.rm` of such a directory, a tracked key or an ancestor → `ninepfs.rm` (never creates).
  * - The uuid is the frontend domain's; unknown uuid → nothing routed.
  */
-import type { MachineBinding, RouteContext, Routed } from '../host/binding.ts';
+import type { IncidentHit, MachineBinding, RouteContext, Routed, TransitionInfo } from '../host/binding.ts';
 import { deviceDir, devicesBelow, parseDevicePath, type DevicePath } from '../xenbus/xenbus.paths.ts';
 import { ninepfsMachine } from './ninepfs.machine.ts';
 import type { NinepfsContext, NinepfsKey } from './ninepfs.types.ts';
@@ -16,19 +16,7 @@ import type { NinepfsContext, NinepfsKey } from './ninepfs.types.ts';
 /** The record type, taken through the binding seam (the lint reads `../events/` as Node's `events`). */
 type XRecord = Parameters<MachineBinding['route']>[0];
 
-export interface TransitionInfo {
-  actor: string;
-  from: string;
-  to: string;
-  seq: number;
-  ts: number;
-  context: any;
-}
-export interface IncidentHit {
-  kind: string;
-  summary: string;
-  start?: number;
-}
+export type { IncidentHit, TransitionInfo };
 
 export const BACKEND_KEYS: readonly string[] = ['state', 'security_model', 'path', 'versions', 'max-rings', 'max-ring-page-order'];
 const FRONTEND_FIXED_KEYS: readonly string[] = ['state', 'version', 'num-rings', 'ring-page-order', 'backend'];

@@ -9,7 +9,7 @@
  *   directory the mirror knows below it.
  * - The uuid is the frontend domain's (`ctx.uuidOf(domid)`); unknown uuid → nothing routed.
  */
-import type { MachineBinding, RouteContext, Routed } from '../host/binding.ts';
+import type { IncidentHit, MachineBinding, RouteContext, Routed, TransitionInfo } from '../host/binding.ts';
 import { xenbusMachine } from './xenbus.machine.ts';
 import { deviceDir, devicesBelow, parseDevicePath, type DevicePath } from './xenbus.paths.ts';
 import type { PriorKey, XenbusContext } from './xenbus.types.ts';
@@ -18,19 +18,7 @@ import { probeBackend } from '../ninepfs/ninepfs.rules.ts';
 /** The record type, taken through the binding seam (the lint reads `../events/` as Node's `events`). */
 type XRecord = Parameters<MachineBinding['route']>[0];
 
-export interface TransitionInfo {
-  actor: string;
-  from: string;
-  to: string;
-  seq: number;
-  ts: number;
-  context: any;
-}
-export interface IncidentHit {
-  kind: string;
-  summary: string;
-  start?: number;
-}
+export type { IncidentHit, TransitionInfo };
 
 /** Keys the machine reads; other keys only matter as the first sign of a new device. */
 export const TRACKED_KEYS: readonly string[] = ['state', 'online', 'hotplug-status', 'hotplug-error', 'script'];
