@@ -15,8 +15,12 @@ export function autoIncidentId(i: Incident): string {
 /** Recompute the automatic incidents over the whole store and replace the stored ones. Returns them. */
 export async function rebuildIncidents(db: AppDb, engine: ReplayEngine = new ReplayEngine(db)): Promise<StoredIncident[]> {
   const found = await engine.incidents();
-  const rows: StoredIncident[] = found.map((i) => ({ id: autoIncidentId(i), source: 'auto', kind: i.kind, actor: i.actor, uuid: i.uuid, from: i.from, to: i.to, ts: i.ts, summary: i.summary }));
+  let rows: StoredIncident[] = found.map((i) => ({ id: autoIncidentId(i), source: 'auto', kind: i.kind, actor: i.actor, uuid: i.uuid, from: i.from, to: i.to, ts: i.ts, summary: i.summary }));
   await db.transaction('rw', db.incidents, async () => {
+    // A person's notes on detected incidents outlive the rebuild.
+    const notes = new Map<string, string>();
+    await db.incidents.where('source').equals('auto').each((i) => void (i.note && notes.set(i.id, i.note)));
+    rows = rows.map((r) => (notes.has(r.id) ? { ...r, note: notes.get(r.id)! } : r));
     await db.incidents.where('source').equals('auto').delete();
     await db.incidents.bulkPut(rows);
   });
