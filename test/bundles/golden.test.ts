@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../electron/cli/main.ts';
 import { goldens, sealGolden } from './golden.ts';
+import type { XRecord } from '../../machines/events/record.ts';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -87,11 +88,11 @@ describe('xendeck verify on damaged bundles', () => {
     const { Chain } = await import('../../machines/events/chain.ts');
     const { bundleText, manifestFor } = await import('../../machines/events/bundle.ts');
     const c = new Chain();
-    const recs = lines.slice(1).map((l) => {
+    const recs: XRecord[] = lines.slice(1).map((l) => {
       const r = JSON.parse(l);
       const { seq: _s, prev: _p, hash: _h, ...obs } = r;
       if (r.type === 'machine.transition' && r.data.to === 'shutdown.crash') obs.data = { ...r.data, to: 'shutdown.poweroff' };
-      return c.append(obs);
+      return c.append(obs) as XRecord;
     });
     const p = write('resealed.jsonl', bundleText(manifestFor(recs, { host: { hostname: 'x' }, created: 'now', machines: {} }), recs));
     const r = await cli('verify', p);
