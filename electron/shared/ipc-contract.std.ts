@@ -161,7 +161,7 @@ export type Handlers<S> = {
 // The WebSocket framing of `xendeck serve` ----------------------------------------------
 
 export const wsClientMessage = z.object({ t: z.literal('call'), id: z.number().int().min(0), name: z.string(), args: z.array(z.unknown()) });
-export const wsServerMessage = z.discriminatedUnion('t', [
+export const wsServerMessage = z.union([
   z.object({ t: z.literal('result'), id: z.number().int(), ok: z.literal(true), value: z.unknown() }),
   z.object({ t: z.literal('result'), id: z.number().int(), ok: z.literal(false), error: z.string() }),
   z.object({ t: z.literal('push'), name: z.string(), payload: z.unknown() }),
