@@ -53,17 +53,20 @@ function removeKey(c: NinepfsContext, side: 'frontend' | 'backend', key: string)
   if (key === '') return { ...c, be: {}, beGone: true };
   const be = { ...c.be };
   delete be[key];
-  return key === 'state' ? { ...c, be, beGone: true } : { ...c, be };
+  return { ...c, be }; // xen-9pfsd drops a device only when its directory goes
 }
 
 function expectNow(c: NinepfsContext, expect: DaemonState, seq: number, closeReason?: string, failedBy?: NinepfsContext['failedBy']): NinepfsContext {
   return { ...c, expect, expectSeq: seq, closeReason, failedBy };
 }
 
-/** The backend did something on its own that xen-9pfsd only does once it has probed. */
+/**
+ * The backend did something that only xen-9pfsd does, and only once it has accepted the device:
+ * publish its keys, or move to InitWait/Initialised/Connected. (Closing is also libxl's removal.)
+ */
 function backendActed(c: NinepfsContext): boolean {
   const s = c.be['state'];
-  return Object.keys(PUBLISHED_KEYS).some((k) => c.be[k] !== undefined) || (s !== undefined && s !== '1');
+  return Object.keys(PUBLISHED_KEYS).some((k) => c.be[k] !== undefined) || s === '2' || s === '3' || s === '4';
 }
 
 /** `frontend_changed()`: react to the frontend state as xen-9pfsd reads it. */
@@ -128,7 +131,7 @@ function contradiction(c: NinepfsContext): string | undefined {
       return wrong ? `InitWait with ${wrong[0]}=${c.be[wrong[0]]} (xen-9pfsd writes ${wrong[1]})` : undefined;
     }
     case 'connected':
-      return bs === '3' || bs === '5' ? `backend state ${bs} after a valid Initialised (xen-9pfsd connects)` : undefined;
+      return bs === '3' ? 'backend Initialised after a valid frontend Initialised (xen-9pfsd connects)' : undefined;
     case 'closed':
       return c.failedBy === 'validation' && bs === '4' ? `backend Connected although ${c.closeReason}` : undefined;
     default:

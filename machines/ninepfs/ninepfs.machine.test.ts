@@ -238,6 +238,18 @@ describe('ninepfs: frontend state changes (frontend_changed)', () => {
     expect(d.ctx().expect).toBe('connected');
   });
 
+  it('does not blame the backend for libxl writing Closing on removal', () => {
+    const d = device().toolstack().publish().frontend(GOOD).w('backend', 'state', '4').w('backend', 'online', '0').w('backend', 'state', '5');
+    expect(d.state()).toBe('daemon.connected,observed.complied');
+    const r = device().toolstack('mapped').w('backend', 'state', '5');
+    expect(r.state()).toBe('daemon.refused,observed.complied');
+  });
+
+  it('keeps the device when only the backend state key is removed (xen-9pfsd scans directories)', () => {
+    const d = device().toolstack().publish().rm('backend', 'state');
+    expect(d.ctx().expect).toBe('published');
+  });
+
   it('is removed when the backend directory goes, and re-created afresh under the same id', () => {
     const d = device().toolstack().publish().frontend(GOOD).w('backend', 'state', '4').rm('backend', '');
     expect(d.state()).toBe('daemon.removed,observed.complied');
