@@ -71,6 +71,18 @@ export interface Vocabulary {
   'store.prune': { before: number; count: number; first: string; last: string };
   /** A person redacted a field of an earlier record. */
   'store.redact': { seq: number; field: string; reason?: string };
+  /** An ioreq server operation and its result, as the simulator or the helper's probe reports it (machines/ioreq). */
+  'ioreq.op': {
+    domid: number;
+    caller: number;
+    op: string;
+    id?: number;
+    range?: { type: 'port' | 'mmio' | 'pci'; start: number; end: number };
+    param?: number;
+    value?: number;
+    result: string;
+    xen?: string;
+  };
   /** A simulated-host step (scenario step, fault), for context in history. */
   'sim.step': { step: Record<string, unknown> };
 }
@@ -91,6 +103,7 @@ export const RECORD_TYPES = [
   'machine.transition',
   'host.tick',
   'dropped',
+  'ioreq.op',
   'store.prune',
   'store.redact',
   'sim.step',

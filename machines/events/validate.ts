@@ -74,6 +74,7 @@ const DATA: Record<string, Record<string, Check>> = {
   'helper.status': { state: oneOf('up', 'down', 'resynced', 'failed'), gap: bool },
   'machine.transition': { actor: str, from: str, to: str, cause: uint },
   dropped: { reason: str, count: uint, from: uint, to: uint },
+  'ioreq.op': { domid, caller: domid, op: str, result: str },
   'store.prune': { before: uint, count: uint, first: str, last: str },
   'store.redact': { seq: uint, field: str },
 };

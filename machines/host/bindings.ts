@@ -9,8 +9,9 @@ import { xenbusBinding } from '../xenbus/xenbus.binding.ts';
 import { ninepfsBinding } from '../ninepfs/ninepfs.binding.ts';
 import { cdromBinding } from '../cdrom/cdrom.binding.ts';
 import { pvUnplugBinding } from '../pvunplug/pvunplug.binding.ts';
+import { ioreqBinding } from '../ioreq/ioreq.binding.ts';
 
-export const ALL_BINDINGS: MachineBinding[] = [domainBinding, xenbusBinding, ninepfsBinding, cdromBinding, pvUnplugBinding];
+export const ALL_BINDINGS: MachineBinding[] = [domainBinding, xenbusBinding, ninepfsBinding, cdromBinding, pvUnplugBinding, ioreqBinding];
 
 /** `machines` of a bundle manifest: kind → version. */
 export function machineVersions(bindings: MachineBinding[] = ALL_BINDINGS): Record<string, string> {

@@ -133,6 +133,9 @@ function routeWrite(rec: XRecord, ctx: RouteContext): Routed[] {
   const parts = path.split('/');
   if (parts[4] === 'backend') return routeBackendWrite(rec, ctx, parts, data.value);
   if (parts.length >= 6 && DRIVER_DIRS.has(parts[4])) {
+    // data/ is where guests publish running statistics (memory every second): only a key's first
+    // appearance says something about the drivers; its updates are noise for this machine.
+    if (parts[4] === 'data' && ctx.read(path) !== undefined) return [];
     const domid = toInt(parts[3]);
     return deliver(rec, ctx, domid, { type: 'pv.driver.key', key: parts.slice(4).join('/'), value: data.value }, 'hvm');
   }
