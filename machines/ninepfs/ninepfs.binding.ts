@@ -9,12 +9,11 @@
  * - The uuid is the frontend domain's; unknown uuid → nothing routed.
  */
 import type { IncidentHit, MachineBinding, RouteContext, Routed, TransitionInfo } from '../host/binding.ts';
+import type { XRecord } from '../events/record.ts';
 import { deviceDir, devicesBelow, parseDevicePath, type DevicePath } from '../xenbus/xenbus.paths.ts';
 import { ninepfsMachine } from './ninepfs.machine.ts';
 import type { NinepfsContext, NinepfsKey } from './ninepfs.types.ts';
 
-/** The record type, taken through the binding seam (the lint reads `../events/` as Node's `events`). */
-type XRecord = Parameters<MachineBinding['route']>[0];
 
 export type { IncidentHit, TransitionInfo };
 

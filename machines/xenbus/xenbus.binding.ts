@@ -10,13 +10,12 @@
  * - The uuid is the frontend domain's (`ctx.uuidOf(domid)`); unknown uuid → nothing routed.
  */
 import type { IncidentHit, MachineBinding, RouteContext, Routed, TransitionInfo } from '../host/binding.ts';
+import type { XRecord } from '../events/record.ts';
 import { xenbusMachine } from './xenbus.machine.ts';
 import { deviceDir, devicesBelow, parseDevicePath, type DevicePath } from './xenbus.paths.ts';
 import type { PriorKey, XenbusContext } from './xenbus.types.ts';
 import { probeBackend } from '../ninepfs/ninepfs.rules.ts';
 
-/** The record type, taken through the binding seam (the lint reads `../events/` as Node's `events`). */
-type XRecord = Parameters<MachineBinding['route']>[0];
 
 export type { IncidentHit, TransitionInfo };
 
