@@ -1,0 +1,125 @@
+/**
+ * Putting a live host together, for the CLI (serve, record, demo) and the
+ * Electron shell: where the helper binary is, how it is started (pkexec on a
+ * real host; directly and unelevated, pointed at the simulator's sockets, with
+ * `--sim`), and the simulator itself when asked for.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir, userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LiveHost, type HostOptions, type LogLevel } from './host.ts';
+import { spawnHelper, type HelperLaunch } from './helper-client.ts';
+import type { HostStatus } from '../shared/ipc-contract.std.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The repository root (for renderer/dist, native/build, the scenarios). */
+export const REPO_ROOT = ROOT;
+
+/** The helper binary: $XENDECK_HELPER, the packaged resource, or the one `make -C native` builds. */
+export function helperPath(resourcesPath?: string): string {
+  const env = process.env.XENDECK_HELPER;
+  if (env) return env;
+  if (resourcesPath) {
+    const packaged = join(resourcesPath, 'xendeck-helper');
+    if (existsSync(packaged)) return packaged;
+  }
+  return join(ROOT, 'native', 'build', 'xendeck-helper');
+}
+
+/** Where a scenario name or path points: a file, or `electron/sim/scenarios/<name>.json`. */
+export function scenarioPath(nameOrFile: string | undefined): string {
+  const n = nameOrFile ?? 'demo';
+  if (n.includes('/') || n.endsWith('.json')) return resolve(n);
+  return join(ROOT, 'electron', 'sim', 'scenarios', `${n}.json`);
+}
+
+/** The user data dir of the headless modes (Electron uses app.getPath('userData')). */
+export function defaultDataDir(): string {
+  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(base, 'xendeck');
+}
+
+export interface RuntimeOptions {
+  mode: HostStatus['mode'];
+  /** Run against a simulated host playing this scenario (name or file). Undefined: the real host. */
+  sim?: { scenario?: string; speed?: number } | undefined;
+  /** Outbox and state; a throw-away dir for --sim when omitted. */
+  dataDir?: string;
+  helper?: string;
+  resourcesPath?: string;
+  awaitBase?: boolean;
+  log?: (level: LogLevel, msg: string) => void;
+  host?: Partial<HostOptions>;
+}
+
+export interface SimHandle {
+  done: Promise<void>;
+  xenstoreSocket: string;
+  xlPath: string;
+  stop(): Promise<void>;
+}
+
+export interface Runtime {
+  host: LiveHost;
+  sim: SimHandle | null;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export class RuntimeError extends Error {}
+
+export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const helper = o.helper ?? helperPath(o.resourcesPath);
+  if (!existsSync(helper)) throw new RuntimeError(`the helper ${helper} is not built: run \`make -C native\` (or \`npm run setup\`)`);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  let launch: HelperLaunch;
+  let sim: SimHandle | null = null;
+  let simEvents: { on(e: string, fn: (f: { fault?: string }) => void): unknown } | null = null;
+  let dataDir = o.dataDir;
+  if (o.sim) {
+    const file = scenarioPath(o.sim.scenario);
+    if (!existsSync(file)) throw new RuntimeError(`no scenario ${o.sim.scenario ?? 'demo'} (looked for ${file})`);
+    const dir = mkdtempSync(join(tmpdir(), 'xendeck-sim-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const { startSimulator } = await import('../sim/sim.ts');
+    const s = await startSimulator({ scenario: file, dir: join(dir, 'host'), speed: o.sim.speed ?? 1 });
+    sim = s;
+    simEvents = s.events;
+    cleanups.unshift(() => s.stop());
+    launch = { helperPath: helper, elevate: false, overrides: { xenstoreSocket: s.xenstoreSocket, qmpDir: s.qmpDir, xlPath: s.xlPath, logDir: s.logDir, lockDir: s.lockDir } };
+    if (!dataDir) dataDir = join(dir, 'data');
+  } else {
+    launch = { helperPath: helper, elevate: process.getuid?.() !== 0 };
+    if (!dataDir) dataDir = defaultDataDir();
+  }
+  const host = new LiveHost({
+    dataDir,
+    launch: () => spawnHelper(launch),
+    user: userInfo().username,
+    mode: o.mode,
+    sim: !!o.sim,
+    awaitBase: o.awaitBase ?? false,
+    ...(o.log ? { log: o.log } : {}),
+    ...o.host,
+  });
+  // The scenario's helper-kill fault is the host's to carry out: the helper is its child.
+  simEvents?.on('fault', (f) => {
+    if (f.fault === 'helper-kill') host.helperProcess?.kill('SIGKILL');
+  });
+  await host.start();
+  let stopped = false;
+  return {
+    host,
+    sim,
+    dataDir,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await host.stop();
+      for (const c of cleanups) await c();
+    },
+  };
+}
