@@ -104,11 +104,14 @@ create(const char *path)
 			slash[1] = '\0';
 		else
 			*slash = '\0';
-		create(parent);
+		if (create(parent) == NULL) {
+			free(parent);
+			return NULL;
+		}
 		free(parent);
 	}
 	if (nnodes == MAXN)
-		abort();
+		return NULL;	/* as xenstored's quota: ENOSPC */
 	n = &nodes[nnodes++];
 	memset(n, 0, sizeof(*n));
 	n->path = strdup(path);
@@ -151,6 +154,12 @@ fake_xs_set(const char *path, const char *value)
 {
 	xs_write((struct xs_handle *)&handle_dummy, XBT_NULL, path, value,
 	    (unsigned int)strlen(value));
+}
+
+void
+fake_xs_rm(const char *path)
+{
+	xs_rm((struct xs_handle *)&handle_dummy, XBT_NULL, path);
 }
 
 void
@@ -234,6 +243,10 @@ xs_write(struct xs_handle *h, xs_transaction_t t, const char *path,
 {
 	struct node	*n = create(path);
 
+	if (n == NULL) {
+		errno = ENOSPC;
+		return false;
+	}
 	free(n->value);
 	n->value = malloc(len + 1);
 	memcpy(n->value, data, len);
@@ -247,7 +260,10 @@ bool
 xs_mkdir(struct xs_handle *h, xs_transaction_t t, const char *path)
 {
 	if (find(path) == NULL) {
-		create(path);
+		if (create(path) == NULL) {
+			errno = ENOSPC;
+			return false;
+		}
 		fire(path);
 	}
 	return true;

@@ -11,6 +11,8 @@ void	fake_xs_reset(void);
 void	fake_xs_fixture(void);
 /* Write a node as another client would (watches fire). */
 void	fake_xs_set(const char *, const char *);
+/* Remove a node as another client would (watches fire). */
+void	fake_xs_rm(const char *);
 /* Mark a domain introduced or not, and fire the special watch. */
 void	fake_xs_introduce(unsigned int, int);
 /* The next transaction commit fails with EAGAIN. */

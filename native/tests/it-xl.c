@@ -200,6 +200,9 @@ test_logs(void)
 	json_t	*r, *ev;
 	char	 path[1024], old[1024];
 
+	/* Start from a clean log dir whatever an earlier run left. */
+	snprintf(path, sizeof(path), "%s/qemu-dm-vm2.log", logdir);
+	unlink(path);
 	write_file(logdir, "xl-vm1.log", "old line\n", 0);
 	r = hc_call(&hc, "log.follow", json_pack("{s:s}", "file",
 	    "xl-vm1.log"), T);

@@ -26,4 +26,6 @@ sh "$HERE/run-tap.sh" \
 	"$B/it-xenstore $B/xendeck-helper $D/xs.sock $CTL" \
 	"$B/it-xenstore $B/asan/xendeck-helper $D/xs.sock $CTL" \
 	"$B/it-qmp $B/xendeck-helper $D/xs.sock $D/qmp $D/lock $QEMU_PID" \
-	"$B/it-xl $B/xendeck-helper $D/xs.sock $D/xl/xl $D/log"
+	"$B/it-qmp $B/asan/xendeck-helper $D/xs.sock $D/qmp $D/lock $QEMU_PID" \
+	"$B/it-xl $B/xendeck-helper $D/xs.sock $D/xl/xl $D/log" \
+	"$B/it-xl $B/asan/xendeck-helper $D/xs.sock $D/xl/xl $D/log"
