@@ -19,7 +19,7 @@ const all = goldens();
 describe('golden bundles', () => {
   it('there is one per incident kind the machines detect', () => {
     const kinds = new Set(all.flatMap((g) => g.expect.incidents));
-    for (const k of ['crash', 'watchdog', 'crash-restart', 'soft-reset', 'helper-gap', 'cdrom-failure', 'cdrom-locked', 'pv-blacklisted', 'ioreq-exhausted']) expect(kinds).toContain(k);
+    for (const k of ['crash', 'watchdog', 'crash-restart', 'soft-reset', 'helper-gap', 'cdrom-failure', 'cdrom-locked', 'pv-blacklisted', 'ioreq-exhausted', 'handshake-stall', 'handshake-failure']) expect(kinds).toContain(k);
   });
 
   describe.each(all.map((g) => [g.name, g] as const))('%s', (_name, g) => {
