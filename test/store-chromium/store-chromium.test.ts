@@ -32,7 +32,7 @@ describe('event store in Chromium (real IndexedDB)', () => {
   });
 
   it('survives a page reload in the middle of a batch: no partial batch, and the re-sent batch commits whole', async () => {
-    const big = 20_000;
+    const big = 10_000;
     await call('startBigBatch', 'c-reload', big);
     // Every write of the batch has been issued to IndexedDB; the commit takes seconds. Reload now.
     await s.page.waitForFunction((n) => (window as unknown as { __issued: number }).__issued >= n, big, { polling: 5 });
