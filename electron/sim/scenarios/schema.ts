@@ -2,7 +2,8 @@
  * Scenario format v1 (DESIGN.md section 7), parsed with zod. Additions to the
  * documented vocabulary: `host.files` / `host.dirs` (the host file system the
  * backends see), `xenstore` (nodes present at start, e.g. a driver blacklist),
- * `end` (ms after which the scenario is over), and the `arg` of a guest action.
+ * `end` (ms after which the scenario is over), `expect` (the final state the
+ * scenario tests check), and the `arg` of a guest action.
  */
 import { z } from 'zod';
 import { domainSpecSchema } from '../host/types.ts';
@@ -42,6 +43,19 @@ export const scenarioSchema = z.object({
   domains: z.array(domainSpecSchema).default([]),
   steps: z.array(stepSchema).default([]),
   end: z.number().nonnegative().optional(),
+  /**
+   * What the simulated host looks like once the scenario has played (checked by
+   * the scenario tests): domain states by name (`running`, `shutdown`, `paused`,
+   * `gone`), domids, xenstore values, and lines the logs must contain.
+   */
+  expect: z
+    .object({
+      domains: z.record(z.string(), z.enum(['running', 'shutdown', 'paused', 'gone'])).default({}),
+      domids: z.record(z.string(), z.number().int()).default({}),
+      xenstore: z.record(z.string(), z.string()).default({}),
+      logs: z.record(z.string(), z.array(z.string())).default({}),
+    })
+    .optional(),
 });
 export type Scenario = z.infer<typeof scenarioSchema>;
 

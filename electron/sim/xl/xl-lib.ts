@@ -136,7 +136,14 @@ export async function runXl(ctx: XlContext, argv: string[]): Promise<XlResult> {
         const extra = rest.filter((a) => a.includes('='));
         const file = rest.find((a) => !a.includes('='));
         let spec: DomainSpecInput;
-        if (file && fs.existsSync(file)) {
+        const isFile = (f: string) => {
+          try {
+            return fs.statSync(f).isFile();
+          } catch {
+            return false;
+          }
+        };
+        if (file && isFile(file)) {
           err(`Parsing config from ${file}\n`);
           try {
             spec = configToSpec(fs.readFileSync(file, 'utf8'), extra);
