@@ -36,7 +36,9 @@ fi
 # npm packages: install when node_modules is missing or older than the lock file.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages (rollup's, esbuild's)
+  # out of the lock file and `npm ci` then refuses it; install still pins every version the lock holds.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 # The native helper.
