@@ -153,3 +153,77 @@ describe('xenbus handshake (reference 2.4/2.5)', () => {
     expect(await failed).toContain('unable to add device');
   });
 });
+
+describe('PV domain layout, node by node (reference section 3)', () => {
+  it('has exactly the nodes, values and permissions libxl 4.17 writes for a PV guest with only its console', async () => {
+    const { host, store } = env();
+    const d = await host.create({ name: 'g', type: 'pv', memory: 512, vcpus: 1, boot_ms: 100_000 });
+    const x = store.as(0);
+    const walk = (p: string, out: string[]): string[] => {
+      out.push(`${p} = ${JSON.stringify(x.read(p))} (${x.getPerms(p).map((q) => q.perm + q.domid).join(',')})`);
+      for (const c of x.directory(p)) walk(`${p}/${c}`, out);
+      return out;
+    };
+    const got = [...walk('/local/domain/1', []), ...walk(`/vm/${d.uuid}`, []), ...walk('/libxl/1', [])]
+      .map((l) => l.split(d.uuid).join('UUID').replace(/start_time = "[0-9.]+"/, 'start_time = "T"'))
+      // xenconsoled fills in the tty shortly after creation
+      .map((l) => l.replace(/console\/tty = "[^"]*"/, 'console/tty = ""'));
+    expect(got).toEqual([
+      `/local/domain/1 = "" (n0,r1)`,
+      `/local/domain/1/vm = "/vm/UUID" (n0,r1)`,
+      `/local/domain/1/name = "g" (n0,r1)`,
+      `/local/domain/1/cpu = "" (n0,r1)`,
+      `/local/domain/1/cpu/0 = "" (n0,r1)`,
+      `/local/domain/1/cpu/0/availability = "online" (n0,r1)`,
+      `/local/domain/1/memory = "" (n0,r1)`,
+      `/local/domain/1/memory/static-max = "524288" (n0,r1)`,
+      `/local/domain/1/memory/target = "524288" (n0,r1)`,
+      `/local/domain/1/memory/videoram = "0" (n0,r1)`,
+      `/local/domain/1/device = "" (n0,r1)`,
+      `/local/domain/1/device/suspend = "" (n0,r1)`,
+      `/local/domain/1/device/suspend/event-channel = "" (n1)`,
+      `/local/domain/1/control = "" (n0,r1)`,
+      `/local/domain/1/control/shutdown = "" (n1)`,
+      `/local/domain/1/control/feature-poweroff = "" (n1)`,
+      `/local/domain/1/control/feature-reboot = "" (n1)`,
+      `/local/domain/1/control/feature-suspend = "" (n1)`,
+      `/local/domain/1/control/sysrq = "" (n1)`,
+      `/local/domain/1/control/platform-feature-multiprocessor-suspend = "1" (n0,r1)`,
+      `/local/domain/1/control/platform-feature-xs_reset_watches = "1" (n0,r1)`,
+      `/local/domain/1/data = "" (n1)`,
+      `/local/domain/1/drivers = "" (n1)`,
+      `/local/domain/1/feature = "" (n1)`,
+      `/local/domain/1/attr = "" (n1)`,
+      `/local/domain/1/error = "" (n1)`,
+      `/local/domain/1/domid = "1" (n0,r1)`,
+      `/local/domain/1/store = "" (n0,r1)`,
+      `/local/domain/1/store/port = "1" (n0,r1)`,
+      `/local/domain/1/store/ring-ref = "2093052" (n0,r1)`,
+      `/local/domain/1/console = "" (n1,r0)`,
+      `/local/domain/1/console/backend = "/local/domain/0/backend/console/1/0" (n1,r0)`,
+      `/local/domain/1/console/backend-id = "0" (n1,r0)`,
+      `/local/domain/1/console/state = "1" (n1,r0)`,
+      `/local/domain/1/console/limit = "1048576" (n1,r0)`,
+      `/local/domain/1/console/type = "xenconsoled" (n1,r0)`,
+      `/local/domain/1/console/output = "pty" (n1,r0)`,
+      `/local/domain/1/console/tty = "" (n1,r0)`,
+      `/local/domain/1/console/port = "2" (n1,r0)`,
+      `/local/domain/1/console/ring-ref = "1044480" (n1,r0)`,
+      `/vm/UUID = "" (n0,r1)`,
+      `/vm/UUID/name = "g" (n0,r1)`,
+      `/vm/UUID/uuid = "UUID" (n0,r1)`,
+      `/vm/UUID/image = "" (n0,r1)`,
+      `/vm/UUID/image/ostype = "linux" (n0,r1)`,
+      `/vm/UUID/image/kernel = "/boot/vmlinuz" (n0,r1)`,
+      `/vm/UUID/start_time = "T" (n0,r1)`,
+      `/libxl/1 = "" (n0)`,
+      `/libxl/1/device = "" (n0)`,
+      `/libxl/1/device/console = "" (n0)`,
+      `/libxl/1/device/console/0 = "" (n0)`,
+      `/libxl/1/device/console/0/frontend = "/local/domain/1/console" (n0)`,
+      `/libxl/1/device/console/0/backend = "/local/domain/0/backend/console/1/0" (n0)`,
+      `/libxl/1/device/console/0/protocol = "vt100" (n0)`,
+      `/libxl/1/type = "pv" (n0)`,
+    ]);
+  });
+});
