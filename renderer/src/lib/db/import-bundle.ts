@@ -50,10 +50,12 @@ export async function importBundle(input: BundleInput, opts: RunOptions & { name
       if (!r.ok) throw new Error(`import: ${r.refusal.message}`);
       batch = [];
     };
-    // Second pass: the bundle has been checked whole; this one only writes (and the parser still rechecks every line).
+    // Second pass: the bundle has been checked whole; this one writes. Bytes cannot change in between, so
+    // their hashes are not recomputed; lines from a function are checked again in full.
     await checkBundle(linesOf(input), {
       digest: opts.digest,
       signal: opts.signal,
+      hashesChecked: typeof input !== 'function',
       onRecord: async (rec) => {
         batch.push(rec);
         if (batch.length >= BATCH) await flush();
