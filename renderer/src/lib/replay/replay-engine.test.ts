@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Dexie } from 'dexie';
 import { ALL_BINDINGS } from '../../../../machines/host/bindings.ts';
 import { replay, Replayer } from '../../../../machines/host/replay.ts';
 import { AppDb } from '../db/app-db.ts';
@@ -96,5 +97,10 @@ describe('ReplayClient', () => {
     expect((await client.step(-1)).seq).toBe(799);
     expect((await client.diff(10, 20)).from).toBe(10);
     await client.close();
+  });
+
+  it('refuses to open a store that does not exist (and does not create one)', async () => {
+    await expect(ReplayClient.open('xendeck-import-missing', { transport: inPageTransport() })).rejects.toThrow(/no store named xendeck-import-missing/);
+    expect(await Dexie.exists('xendeck-import-missing')).toBe(false);
   });
 });

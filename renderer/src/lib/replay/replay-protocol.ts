@@ -3,6 +3,7 @@
  * handler runs the same in the worker and in the page (tests, small stores).
  */
 import type { HostView, Incident } from '../../../../machines/host/router.ts';
+import { Dexie } from 'dexie';
 import { AppDb } from '../db/app-db.ts';
 import { ReplayEngine, type StateDiff } from './replay-engine.ts';
 
@@ -48,6 +49,8 @@ export class ReplaySession {
   private async run(msg: ReplayRequest): Promise<unknown> {
     switch (msg.op) {
       case 'open':
+        // Opening a name that does not exist would create an empty store: refuse instead.
+        if (!(await Dexie.exists(msg.db))) throw new Error(`replay: no store named ${msg.db}`);
         this.db?.close();
         this.db = new AppDb(msg.db);
         await this.db.open();
