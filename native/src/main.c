@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -201,10 +202,14 @@ main(int argc, char **argv)
 	 * closed, no exec'd program can gain privileges (xl needs the root
 	 * we already have, nothing more), core dumps of an elevated helper
 	 * are off, and the environment is emptied so that libxenstore and
-	 * children see only what we set.  Capabilities are kept: xl, which
-	 * we exec, needs the full toolstack privileges of root.
+	 * children see only what we set.  Supplementary groups inherited
+	 * from the invoking context are dropped (root needs none of them).
+	 * Capabilities are kept: xl, which we exec, needs the full
+	 * toolstack privileges of root (privcmd, evtchn, gntdev, xenstore).
 	 */
 	sanitize_fds();
+	if (cfg.elevated && geteuid() == 0 && setgroups(0, NULL) == -1)
+		fatal("setgroups");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 	if (cfg.elevated && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)

@@ -108,6 +108,48 @@ test_state_error(char **hargv, const char *const *lines, const char *code,
 	ok(status != 0, "and exits non-zero (status %d)", status);
 }
 
+/*
+ * Elevated (pkexec sets PKEXEC_UID): path overrides are refused outright,
+ * and without them hello reports elevated true.
+ */
+static void
+test_elevated(char **hargv)
+{
+	struct hc	 one;
+	char		*plain[2];
+	json_t		*r;
+	int		 status;
+
+	setenv("PKEXEC_UID", "65534", 1);
+	if (hc_start(&one, hargv) == -1) {
+		ok(0, "start an elevated helper");
+		unsetenv("PKEXEC_UID");
+		return;
+	}
+	r = hc_recv(&one, T);
+	ok(r == NULL, "elevated with --xenstore-socket: no protocol at all");
+	json_decref(r);
+	status = hc_stop(&one);
+	ok(status == 2, "elevated: a path override is refused, exit 2 "
+	    "(status %d)", status);
+
+	plain[0] = hargv[0];
+	plain[1] = NULL;
+	if (hc_start(&one, plain) == -1) {
+		ok(0, "start an elevated helper without overrides");
+		unsetenv("PKEXEC_UID");
+		return;
+	}
+	r = hc_call(&one, "hello", json_pack("{s:i}", "version", 1), T);
+	ok(is_ok(r) && json_is_true(json_object_get(json_object_get(r,
+	    "result"), "elevated")), "elevated without overrides: hello says "
+	    "elevated true");
+	json_decref(r);
+	status = hc_stop(&one);
+	ok(status == 0, "and it exits 0 on EOF (status %d)", status);
+	unsetenv("PKEXEC_UID");
+}
+
 static void
 test_core(char **hargv)
 {
@@ -128,8 +170,11 @@ test_core(char **hargv)
 	test_state_error(hargv, version, "EPROTONOSUPPORT",
 	    "hello with the wrong version");
 	test_state_error(hargv, twice, "EPROTO", "a second hello");
+	test_elevated(hargv);
 	r = call("hello", "{s:i}", "version", 1);
-	ok(is_ok(r), "hello with version 1 is accepted");
+	ok(is_ok(r) && json_is_false(json_object_get(json_object_get(r,
+	    "result"), "elevated")), "hello with version 1 is accepted, "
+	    "unelevated");
 	json_decref(r);
 }
 
