@@ -7,7 +7,9 @@
 set -u
 FIX=$1; B=$(cd "$2" && pwd); HERE=$(cd "$(dirname "$0")" && pwd)
 D=$(mktemp -d /tmp/xendeck-native-it.XXXXXX)
+SIM_PID=
 cleanup() {
+	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null
 	"$FIX/real-qemu/run.sh" stop "$D/qmp/qmp-libxl-7" >/dev/null 2>&1
 	"$FIX/real-xenstored/run.sh" stop "$D/xs.sock" >/dev/null 2>&1
 	rm -rf "$D"
@@ -22,10 +24,29 @@ QEMU_PID=$("$FIX/real-qemu/run.sh" start "$D/qmp/qmp-libxl-7" |
 cp "$HERE/fake-xl.sh" "$D/xl/xl"
 chmod 755 "$D/xl/xl"
 CTL="$D/xs.sock.d/ctl"
+# The simulator's xenstore too, when the TypeScript side is installed.
+SIM=
+REPO=$(cd "$HERE/../.." && pwd)
+if [ -x "$REPO/node_modules/.bin/tsx" ] &&
+    [ -f "$REPO/electron/sim/xenstore/server.ts" ]; then
+	"$REPO/node_modules/.bin/tsx" "$HERE/sim-xenstored.ts" "$D/sim.sock" \
+	    >"$D/sim.log" 2>&1 &
+	SIM_PID=$!
+	for _ in $(seq 100); do [ -S "$D/sim.sock" ] && break; sleep 0.1; done
+	if [ -S "$D/sim.sock" ]; then
+		SIM="$B/it-xenstore $B/xendeck-helper $D/sim.sock"
+	else
+		echo "not ok - the simulator's xenstore did not start:"
+		sed 's/^/# /' "$D/sim.log"; exit 1
+	fi
+else
+	echo "# no node_modules: the simulator's xenstore is not tested here"
+fi
 sh "$HERE/run-tap.sh" \
 	"$B/it-xenstore $B/xendeck-helper $D/xs.sock $CTL" \
 	"$B/it-xenstore $B/asan/xendeck-helper $D/xs.sock $CTL" \
 	"$B/it-qmp $B/xendeck-helper $D/xs.sock $D/qmp $D/lock $QEMU_PID" \
 	"$B/it-qmp $B/asan/xendeck-helper $D/xs.sock $D/qmp $D/lock $QEMU_PID" \
 	"$B/it-xl $B/xendeck-helper $D/xs.sock $D/xl/xl $D/log" \
-	"$B/it-xl $B/asan/xendeck-helper $D/xs.sock $D/xl/xl $D/log"
+	"$B/it-xl $B/asan/xendeck-helper $D/xs.sock $D/xl/xl $D/log" \
+	${SIM:+"$SIM"}
