@@ -14,7 +14,7 @@ describe('SimClock', () => {
   });
 
   it('fires timers in due order and cancels', async () => {
-    const c = new SimClock(100);
+    const c = new SimClock(1);
     const seen: string[] = [];
     c.after(30, () => seen.push('b'));
     const cancel = c.after(20, () => seen.push('x'));

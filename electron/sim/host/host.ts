@@ -450,6 +450,17 @@ export class SimHost {
     libxlLog(lg, 'debug', AT.devstateOk, undefined, `backend ${dev.be}/state wanted state 2 ok`);
     const script = dev.beKind === 'vbd' ? '/etc/xen/scripts/block' : '/etc/xen/scripts/vif-bridge';
     libxlLog(lg, 'debug', AT.hotplugCall, d.domid, `calling hotplug script: ${script} add`);
+    libxlLog(lg, 'debug', 'libxl_device.c:1270:device_hotplug', d.domid, 'extra args:');
+    libxlLog(lg, 'debug', 'libxl_device.c:1278:device_hotplug', d.domid, 'env:');
+    const rel = dev.be.replace(/^\/local\/domain\/0\//, '');
+    for (const [k, v] of [
+      ['script', script],
+      ['XENBUS_TYPE', dev.beKind],
+      ['XENBUS_PATH', rel],
+      ['XENBUS_BASE_PATH', 'backend'],
+    ]) {
+      libxlLog(lg, 'debug', 'libxl_device.c:1285:device_hotplug', d.domid, `\t${k}: ${v}`);
+    }
     await this.clock.sleep(T.hotplugScript);
     const hpErr = d.faults.hotplugError.get(dev.disk?.vdev ?? `${dev.kind}/${dev.devid}`) ?? d.faults.hotplugError.get('*');
     if (hpErr !== undefined) {
@@ -704,7 +715,12 @@ export class SimHost {
         }
       },
     });
-    if (d.stubdomid === undefined) this.x0.write(`/local/domain/${d.domid}/image/device-model-pid`, String(d.qemuPid));
+    if (d.stubdomid === undefined) {
+      const dmArgs = ['-xen-domid', String(d.domid), '-no-shutdown', '-chardev', `socket,id=libxl-cmd,path=${sock},server=on,wait=off`, '-mon', 'chardev=libxl-cmd,mode=control', '-nodefaults', '-name', d.name, '-machine', 'xenfv', '-m', String(d.spec.memory - 8)];
+      libxlLog(lg, 'debug', 'libxl_dm.c:3002:libxl__spawn_local_dm', d.domid, 'Spawning device-model /usr/bin/qemu-system-i386 with arguments:');
+      for (const a of ['/usr/bin/qemu-system-i386', ...dmArgs]) libxlLog(lg, 'debug', 'libxl_dm.c:3004:libxl__spawn_local_dm', d.domid, `  ${a}`);
+      this.x0.write(`/local/domain/${d.domid}/image/device-model-pid`, String(d.qemuPid));
+    }
     await this.clock.sleep(T.dmStart);
     // QEMU registers its ioreq server, claims the platform ports and the PCI hole, and enables it.
     const id = d.ioreq.create(emulator, 1);
