@@ -418,6 +418,11 @@ test_domains(const char *ctlpath)
 		    "{domid: 8}");
 		json_decref(ev);
 	}
+	r = call("xs.unwatch_domains", "{}");
+	ok(is_ok(r), "xs.unwatch_domains");
+	json_decref(r);
+	r = call("xs.unwatch_domains", "{}");
+	ok(code_is(r, "ENOENT"), "xs.unwatch_domains again is ENOENT");
 	xs_rm(xsh, XBT_NULL, "/local/domain/7");
 	xs_rm(xsh, XBT_NULL, "/local/domain/8");
 }
