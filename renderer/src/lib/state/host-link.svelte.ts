@@ -1,0 +1,220 @@
+/**
+ * The link between the host and this page's store (DESIGN.md section 2): on
+ * start the store reports its tail and the host re-sends what the store lacks;
+ * every pushed batch is committed to IndexedDB in one transaction and the
+ * highest seq acked. After each commit the live view (the host router folded
+ * over the store, the same code replay runs) and the domain facts move on.
+ * Commands a person gives go through here and their results are kept.
+ */
+import type { Api, CommandRequest, CommandResult, ConnectResult, HostStatus } from '../../../../electron/shared/ipc-contract.std.ts';
+import type { HostView } from '../../../../machines/host/router.ts';
+import type { XRecord } from '../../../../machines/events/record.ts';
+import type { AppDb } from '../db/app-db.ts';
+import { appendEvents } from '../db/append-event.ts';
+import { readStats, readTail } from '../db/meta.ts';
+import { rebuildIncidents } from '../db/projections/incidents.ts';
+import { ReplayEngine } from '../replay/replay-engine.ts';
+import { HostFacts } from '../model/host-facts.ts';
+
+export type LinkState = 'connecting' | 'live' | 'lost' | 'conflict' | 'behind' | 'refused' | 'no-host';
+
+export const EMPTY_VIEW: HostView = { seq: 0, ts: 0, actors: [], incidents: [], faults: [] };
+
+export interface CommandLog {
+  id: number;
+  req: CommandRequest;
+  at: number;
+  result?: CommandResult;
+  error?: string;
+}
+
+/** How many records of history the facts fold reads at start (the newest ones). */
+const FACTS_START = 200_000;
+
+export class HostLink {
+  state = $state<LinkState>('connecting');
+  /** What a person should know about the link (why it is not live, what to do). */
+  message = $state<string | undefined>(undefined);
+  status = $state.raw<HostStatus | null>(null);
+  /** Highest seq committed to the store. */
+  tail = $state(0);
+  view = $state.raw<HostView>(EMPTY_VIEW);
+  /** Bumped whenever facts change (facts themselves are a plain object). */
+  factsVersion = $state(0);
+  commands = $state.raw<CommandLog[]>([]);
+  /** ts of the newest record committed. */
+  lastTs = $state(0);
+
+  readonly facts = new HostFacts();
+  private engine: ReplayEngine;
+  private queue: Promise<void> = Promise.resolve();
+  private anchor: { seq: number; prev: string } | undefined;
+  private unsubs: (() => void)[] = [];
+  private listeners = new Set<(batch: XRecord[]) => void>();
+  private nextCmd = 1;
+  private incidentCount = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly api: Api | null,
+    readonly db: AppDb,
+    private readonly opts: { onError?: (e: unknown) => void } = {},
+  ) {
+    this.engine = new ReplayEngine(db);
+    if (!api) this.state = 'no-host';
+  }
+
+  /** Called with every committed batch (the timeline extends its filtered rows with it). */
+  onBatch(fn: (batch: XRecord[]) => void): () => void {
+    this.listeners.add(fn);
+    return () => void this.listeners.delete(fn);
+  }
+
+  /** Load what the store holds, then connect to the host. */
+  async start(): Promise<void> {
+    const tail = await readTail(this.db);
+    this.tail = tail.seq;
+    await this.foldStored(tail.seq);
+    if (!this.api) return;
+    this.unsubs.push(
+      this.api.on('records', ({ records }) => this.enqueue(records as XRecord[])),
+      this.api.on('status', (s) => {
+        this.status = s;
+      }),
+    );
+    await this.connect();
+  }
+
+  /** (Re)connect: report the store's tail; the host answers with what it will send. */
+  async connect(): Promise<void> {
+    if (!this.api || this.stopped) return;
+    this.state = 'connecting';
+    let res: ConnectResult;
+    try {
+      const tail = await readTail(this.db);
+      res = await this.api.connect({ tail });
+    } catch (e) {
+      this.state = 'lost';
+      this.message = `The host did not answer (${(e as Error).message}). Xendeck reconnects by itself; check that xendeck serve or the app is still running.`;
+      return;
+    }
+    this.status = res.host;
+    this.anchor = res.anchor;
+    if (res.status === 'ok') {
+      this.state = 'live';
+      this.message = undefined;
+    } else if (res.status === 'behind') {
+      this.state = 'behind';
+      this.message = res.message ?? 'This store misses records the host no longer holds: history here has a gap. Export what you have, then start a new store to follow the host again.';
+    } else {
+      this.state = 'conflict';
+      this.message = res.message ?? 'This store holds another host history than the one the host is recording. Export it if you need it, then start a new store to follow this host.';
+    }
+  }
+
+  /** The connection was re-opened (serve restarted, laptop woke up). */
+  reconnected(): void {
+    void this.connect();
+  }
+
+  lost(why: string): void {
+    this.state = 'lost';
+    this.message = why;
+  }
+
+  private enqueue(records: XRecord[]): void {
+    if (!records.length) return;
+    this.queue = this.queue.then(() => this.commit(records)).catch((e) => this.opts.onError?.(e));
+  }
+
+  private async commit(records: XRecord[]): Promise<void> {
+    const r = await appendEvents(this.db, records, this.anchor ? { anchor: this.anchor } : {});
+    if (!r.ok) {
+      this.state = 'refused';
+      this.message = `The store refused a batch from the host at seq ${r.refusal.seq}: ${r.refusal.message}. Nothing of that batch was written.`;
+      return;
+    }
+    this.anchor = undefined;
+    if (this.state === 'refused') this.state = 'live';
+    if (r.appended > 0 || r.duplicates > 0) await this.api?.ack({ seq: r.ack }).catch(() => undefined);
+    const fresh = records.filter((x) => x.seq > this.facts.seq);
+    for (const x of fresh) this.facts.apply(x);
+    if (fresh.length) this.factsVersion++;
+    this.tail = r.ack;
+    const last = records[records.length - 1];
+    if (last.ts > this.lastTs) this.lastTs = last.ts;
+    await this.refreshView();
+    for (const fn of this.listeners) fn(fresh);
+  }
+
+  /** Fold the stored history so the page shows the host as recorded before any push arrives. */
+  private async foldStored(tail: number): Promise<void> {
+    if (tail === 0) return;
+    const stats = await readStats(this.db);
+    const from = Math.max(stats.firstSeq, tail - FACTS_START + 1);
+    let a = from;
+    while (a <= tail) {
+      const rows = await this.db.events.where('seq').between(a, tail, true, true).limit(5000).toArray();
+      if (!rows.length) break;
+      for (const x of rows) this.facts.apply(x);
+      a = rows[rows.length - 1].seq + 1;
+      if (rows.length) this.lastTs = Math.max(this.lastTs, rows[rows.length - 1].ts);
+    }
+    this.factsVersion++;
+    await this.refreshView();
+  }
+
+  private refreshing = false;
+  private again = false;
+  private async refreshView(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return;
+    }
+    this.refreshing = true;
+    try {
+      do {
+        this.again = false;
+        const v = await this.engine.seek(this.tail);
+        this.view = v;
+        if (v.incidents.length !== this.incidentCount) {
+          this.incidentCount = v.incidents.length;
+          // Keep the stored incident list (with people's notes) in step with what the machines found.
+          await rebuildIncidents(this.db, this.engine).catch((e) => this.opts.onError?.(e));
+        }
+      } while (this.again);
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  /** A person's command; the result (and any error) is kept in `commands`. */
+  async command(req: CommandRequest): Promise<CommandResult> {
+    if (!this.api) throw new Error('no host: open the URL xendeck serve printed, or start the desktop app');
+    const entry: CommandLog = { id: this.nextCmd++, req, at: Date.now() };
+    this.commands = [entry, ...this.commands].slice(0, 50);
+    try {
+      const result = await this.api.command(req);
+      this.update(entry.id, { result });
+      return result;
+    } catch (e) {
+      const error = (e as Error).message;
+      this.update(entry.id, { error });
+      return { cmd: '', ok: false, error };
+    }
+  }
+
+  private update(id: number, patch: Partial<CommandLog>): void {
+    this.commands = this.commands.map((c) => (c.id === id ? { ...c, ...patch } : c));
+  }
+
+  /** Wait until every batch received so far is committed (tests). */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const u of this.unsubs.splice(0)) u();
+  }
+}
