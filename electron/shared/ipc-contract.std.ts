@@ -134,7 +134,8 @@ export const invoke = {
 /** host → renderer, fire-and-forget. */
 export const push = {
   records: z.object({ records: z.array(xRecord) }),
-  status: hostStatus,
+  /** The host's status changed (helper up, down, given up). */
+  hostStatus: hostStatus,
 } as const;
 
 export type InvokeName = keyof typeof invoke;
