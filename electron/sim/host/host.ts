@@ -841,7 +841,11 @@ export class SimHost {
     const spec = domainSpecSchema.parse(input);
     const lg = o.lg ?? silentLogger;
     if (o.domid === undefined && [...this.domains.values()].some((x) => x.name === spec.name)) {
-      throw new XlError(ERROR.FAIL, `domain with name "${spec.name}" already exists.`);
+      let next = this.nextDomid;
+      while (this.domains.has(next) || this.recentDomids.has(next)) next++;
+      libxlLog(lg, 'error', 'libxl_domain.c:81:libxl__domain_rename', next, `Domain with name "${spec.name}" already exists.`);
+      libxlLog(lg, 'error', 'libxl_create.c:1294:initiate_domain_create', next, `cannot make domain: ${ERROR.INVAL}`);
+      throw new XlError(ERROR.INVAL, `Domain with name "${spec.name}" already exists.`);
     }
     if (spec.stubdom && spec.type !== 'hvm') throw new XlError(ERROR.INVAL, 'stubdomain only supported for HVM guests');
     const d = this.newDomain(spec, o.uuid ?? spec.uuid ?? uuidFor(spec.name), o.domid);

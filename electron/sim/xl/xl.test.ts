@@ -68,6 +68,17 @@ describe('xl create and list', () => {
     expect(r.stdout.split('\n')[1]).toContain('---sc-');
   });
 
+  it('refuses a second domain with the same name: libxl ERROR_INVAL, exit 6', async () => {
+    const { xl } = setup();
+    const f = cfg('name="dup"\ntype="pv"\n');
+    expect((await xl('create', f)).code).toBe(0);
+    const r = await xl('create', f);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toBe(
+      `Parsing config from ${f}\nlibxl: error: libxl_domain.c:81:libxl__domain_rename: Domain 2:Domain with name "dup" already exists.\nlibxl: error: libxl_create.c:1294:initiate_domain_create: Domain 2:cannot make domain: -6\n`,
+    );
+  });
+
   it('refuses a bad config and a missing file with exit 1', async () => {
     const { xl } = setup();
     const bad = await xl('create', cfg('name="b"\non_crash="explode"\n'));
