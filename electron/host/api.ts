@@ -33,7 +33,7 @@ export function makeSession(id: string, send: <K extends PushName>(name: K, payl
       send('records', { records });
     },
     pushStatus(s: HostStatus) {
-      send('hostStatus', s);
+      send('status', s);
     },
   };
 }

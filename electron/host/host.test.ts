@@ -196,6 +196,27 @@ describe('live host', () => {
     expect(b.records).toEqual(a.records.slice(5));
   });
 
+  it('an empty store joins an ongoing history at the first record the host holds; a store missing records is told it is behind', async () => {
+    const xen = xenWithDomain();
+    const host = makeHost(xen, dir(), { saveEveryMs: 0 });
+    const a = new CollectingSink();
+    await host.start();
+    host.connect(a, { seq: 0, hash: ZERO_HASH });
+    await host.whenReady();
+    host.flush();
+    host.ack(a.records[5].seq);
+    host.disconnect(a);
+    const fresh = new CollectingSink();
+    const r1 = host.connect(fresh, { seq: 0, hash: ZERO_HASH });
+    expect(r1.status).toBe('ok');
+    expect(r1.anchor).toEqual({ seq: 7, prev: a.records[5].hash });
+    expect(fresh.records).toEqual(a.records.slice(6));
+    const old = new CollectingSink();
+    const r2 = host.connect(old, { seq: 3, hash: a.records[2].hash });
+    expect(r2.status).toBe('behind');
+    expect(r2.message).toBe('records 4..6 were acknowledged by a store and are no longer held here');
+  });
+
   it('refuses a store that holds another history', async () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, dir());

@@ -252,15 +252,22 @@ export class LiveHost {
     let status: ConnectResult['status'] = 'ok';
     let anchor: ConnectResult['anchor'];
     let message: string | undefined;
+    // An empty store simply starts where the host's records start; a store that holds some but not the next is behind.
+    const empty = storeTail.seq === 0;
     if (first && storeTail.seq < first.seq - 1) {
-      status = 'behind';
+      status = empty ? 'ok' : 'behind';
       from = first.seq - 1;
       anchor = { seq: first.seq, prev: first.prev };
-      message = `records ${storeTail.seq + 1}..${first.seq - 1} were acknowledged by a store and are no longer held here`;
+      message = empty
+        ? `this store starts at seq ${first.seq}: earlier records were committed by another store`
+        : `records ${storeTail.seq + 1}..${first.seq - 1} were acknowledged by a store and are no longer held here`;
     } else if (!first && storeTail.seq < hostTail.seq) {
-      status = 'behind';
+      status = empty ? 'ok' : 'behind';
       from = hostTail.seq;
-      message = `records ${storeTail.seq + 1}..${hostTail.seq} were acknowledged by a store and are no longer held here`;
+      anchor = { seq: hostTail.seq + 1, prev: hostTail.hash };
+      message = empty
+        ? `this store starts at seq ${hostTail.seq + 1}: earlier records were committed by another store`
+        : `records ${storeTail.seq + 1}..${hostTail.seq} were acknowledged by a store and are no longer held here`;
     }
     const toSend = this.outbox.since(from);
     const st: SinkState = { sink, sent: from };

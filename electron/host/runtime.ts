@@ -18,10 +18,18 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The repository root (for renderer/dist, native/build, the scenarios). */
 export const REPO_ROOT = ROOT;
 
-/** The helper binary: $XENDECK_HELPER, the packaged resource, or the one `make -C native` builds. */
-export function helperPath(resourcesPath?: string): string {
+/** Where the deb package (and `make -C native install`) puts the helper; the polkit action names this exact path. */
+export const INSTALLED_HELPER = '/usr/libexec/xendeck/xendeck-helper';
+
+/**
+ * The helper binary: $XENDECK_HELPER; for a real host the installed one (pkexec
+ * only runs the path the polkit action names); else the packaged resource, or
+ * the one `make -C native` builds.
+ */
+export function helperPath(resourcesPath?: string, elevated = false): string {
   const env = process.env.XENDECK_HELPER;
   if (env) return env;
+  if (elevated && existsSync(INSTALLED_HELPER)) return INSTALLED_HELPER;
   if (resourcesPath) {
     const packaged = join(resourcesPath, 'xendeck-helper');
     if (existsSync(packaged)) return packaged;
@@ -72,7 +80,8 @@ export interface Runtime {
 export class RuntimeError extends Error {}
 
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
-  const helper = o.helper ?? helperPath(o.resourcesPath);
+  const elevate = !o.sim && process.getuid?.() !== 0;
+  const helper = o.helper ?? helperPath(o.resourcesPath, elevate);
   if (!existsSync(helper)) throw new RuntimeError(`the helper ${helper} is not built: run \`make -C native\` (or \`npm run setup\`)`);
   const cleanups: (() => Promise<void> | void)[] = [];
   let launch: HelperLaunch;
@@ -92,7 +101,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     launch = { helperPath: helper, elevate: false, overrides: { xenstoreSocket: s.xenstoreSocket, qmpDir: s.qmpDir, xlPath: s.xlPath, logDir: s.logDir, lockDir: s.lockDir } };
     if (!dataDir) dataDir = join(dir, 'data');
   } else {
-    launch = { helperPath: helper, elevate: process.getuid?.() !== 0 };
+    launch = { helperPath: helper, elevate };
     if (!dataDir) dataDir = defaultDataDir();
   }
   const host = new LiveHost({

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INVOKE_NAMES, channelOf, type Handlers } from '../shared/ipc-contract.std.ts';
+import { INVOKE_NAMES, channelOf, pushChannelOf, type Handlers } from '../shared/ipc-contract.std.ts';
 import type { Session } from '../host/api.ts';
 import { windowOptions } from './window.main.ts';
 import { APP_CSP, APP_URL, denyPermissions, hardenContents, isSafeExternalUrl, isTrustedSender, setupSecurity } from './security.main.ts';
@@ -161,7 +161,7 @@ describe('IPC router', () => {
     r.windows.add(4);
     const ev = { sender: c, senderFrame: c.mainFrame };
     await ipc.handlers.get(channelOf('connect'))!(ev, { tail: { seq: 0, hash: '0'.repeat(64) } });
-    expect(c.sent).toEqual([[channelOf('records'), { records: [] }]]);
+    expect(c.sent).toEqual([[pushChannelOf('records'), { records: [] }]]);
     await ipc.handlers.get(channelOf('connect'))!(ev, { tail: { seq: 0, hash: '0'.repeat(64) } });
     expect(gone).toEqual(['wc-4']); // the reload's new connect dropped the old session
     c.emit('destroyed');

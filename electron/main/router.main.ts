@@ -8,7 +8,7 @@
  * reloads and connects again.
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { INVOKE_NAMES, channelOf, type Handlers, type PushName, type PushPayload } from '../shared/ipc-contract.std.ts';
+import { INVOKE_NAMES, channelOf, pushChannelOf, type Handlers, type PushName, type PushPayload } from '../shared/ipc-contract.std.ts';
 import { dispatchCall, makeSession, type Session } from '../host/api.ts';
 import { isTrustedSender } from './security.main.ts';
 
@@ -29,7 +29,7 @@ export function registerIpc(ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>, 
     let s = sessions.get(wc.id);
     if (!s) {
       const send = <K extends PushName>(name: K, payload: PushPayload<K>) => {
-        if (!wc.isDestroyed()) wc.send(channelOf(name), payload);
+        if (!wc.isDestroyed()) wc.send(pushChannelOf(name), payload);
       };
       s = makeSession(`wc-${wc.id}`, send);
       sessions.set(wc.id, s);

@@ -4,7 +4,7 @@
  * unsubscribe. ipcRenderer itself is never exposed.
  */
 import type { IpcRenderer, IpcRendererEvent } from 'electron';
-import { INVOKE_NAMES, PUSH_NAMES, channelOf, type PushName } from '../shared/ipc-contract.std.ts';
+import { INVOKE_NAMES, PUSH_NAMES, channelOf, pushChannelOf, type PushName } from '../shared/ipc-contract.std.ts';
 
 export function buildBridge(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>): Record<string, unknown> {
   const api: Record<string, unknown> = {};
@@ -12,8 +12,8 @@ export function buildBridge(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'removeList
   api.on = (name: PushName, fn: (payload: unknown) => void) => {
     if (!PUSH_NAMES.includes(name)) throw new Error(`no such push: ${String(name)}`);
     const l = (_e: IpcRendererEvent, payload: unknown) => fn(payload);
-    ipc.on(channelOf(name), l);
-    return () => void ipc.removeListener(channelOf(name), l);
+    ipc.on(pushChannelOf(name), l);
+    return () => void ipc.removeListener(pushChannelOf(name), l);
   };
   return Object.freeze(api);
 }

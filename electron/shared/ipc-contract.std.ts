@@ -135,7 +135,7 @@ export const invoke = {
 export const push = {
   records: z.object({ records: z.array(xRecord) }),
   /** The host's status changed (helper up, down, given up). */
-  hostStatus: hostStatus,
+  status: hostStatus,
 } as const;
 
 export type InvokeName = keyof typeof invoke;
@@ -143,7 +143,10 @@ export type PushName = keyof typeof push;
 export const INVOKE_NAMES = Object.keys(invoke) as InvokeName[];
 export const PUSH_NAMES = Object.keys(push) as PushName[];
 
-export const channelOf = (name: InvokeName | PushName) => `app:${name}` as const;
+/** The IPC channel of a call. */
+export const channelOf = (name: InvokeName) => `app:${name}` as const;
+/** The IPC channel of a push (a push may share a call's name, never its channel). */
+export const pushChannelOf = (name: PushName) => `app:push:${name}` as const;
 
 export type InvokeArgs<K extends InvokeName> = z.input<(typeof invoke)[K]['args']>;
 export type InvokeResult<K extends InvokeName> = z.output<(typeof invoke)[K]['result']>;

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZERO_HASH } from '../../machines/events/record.ts';
-import { INVOKE_NAMES, PUSH_NAMES, channelOf, invoke, type Api, type InvokeName } from '../../electron/shared/ipc-contract.std.ts';
+import { INVOKE_NAMES, PUSH_NAMES, channelOf, invoke, pushChannelOf, type Api, type InvokeName } from '../../electron/shared/ipc-contract.std.ts';
 import { bridgeTransport, createApi, type Bridge } from '../../electron/shared/api-client.std.ts';
 import { buildBridge } from '../../electron/preload/bridge.preload.ts';
 import { registerIpc } from '../../electron/main/router.main.ts';
@@ -92,16 +92,16 @@ describe('the API contract across renderer, preload and main', () => {
   });
 
   it('channels are distinct and namespaced', () => {
-    const all = [...INVOKE_NAMES, ...PUSH_NAMES].map(channelOf);
+    const all = [...INVOKE_NAMES.map(channelOf), ...PUSH_NAMES.map(pushChannelOf)];
     expect(new Set(all).size).toBe(all.length);
-    for (const c of all) expect(c).toMatch(/^app:[a-z][A-Za-z]*$/);
+    for (const c of all) expect(c).toMatch(/^app:(push:)?[a-z][A-Za-z]*$/);
   });
 
   it('every call goes through end to end and its result fits the contract', async () => {
     const records: number[] = [];
     const statuses: string[] = [];
     api.on('records', (p) => records.push(...p.records.map((r) => r.seq)));
-    api.on('hostStatus', (s) => statuses.push(s.helper));
+    api.on('status', (s) => statuses.push(s.helper));
     await host.whenReady();
     const samples: { [K in InvokeName]: Parameters<Api[K]> } = {
       connect: [{ tail: { seq: 0, hash: ZERO_HASH } }],
