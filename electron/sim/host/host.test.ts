@@ -133,6 +133,18 @@ describe('xenbus handshake (reference 2.4/2.5)', () => {
     expect(k).toEqual([`write ${be}/online=0`, `write ${be}/state=5`, `write ${fe}/state=6`, `write ${be}/state=6`, `rm ${fe}`, `rm ${be}`, `rm /libxl/${d.domid}/device/vbd/51712`, `rm /local/domain/0/backend/vbd/${d.domid}`, 'rm /local/domain/0/backend/vbd', `rm /libxl/${d.domid}/device/vbd`]);
   });
 
+  it('takes a vif through 1, InitWait, vif-bridge hotplug-status=connected, Initialised, Connected', async () => {
+    const { host, store, clock } = env();
+    const d = await host.create({ name: 'n', type: 'pv', nics: 1, boot_ms: 50 });
+    const be = `/local/domain/0/backend/vif/${d.domid}/0`;
+    const fe = `/local/domain/${d.domid}/device/vif/0`;
+    await until(clock, () => store.as(0).tryRead(`${fe}/state`) === '4');
+    const j = store.journal.filter((l) => l.startsWith(`write ${be}/state=`) || l.startsWith(`write ${fe}/state=`) || l.startsWith(`write ${be}/hotplug-status=`));
+    expect(j).toEqual([`write ${be}/state=1`, `write ${be}/hotplug-status=`, `write ${fe}/state=1`, `write ${be}/state=2`, `write ${be}/hotplug-status=connected`, `write ${fe}/state=3`, `write ${be}/state=4`, `write ${fe}/state=4`]);
+    expect(store.as(0).read(`${fe}/mac`)).toMatch(/^00:16:3e:/);
+    expect(store.as(0).read(`${fe}/tx-ring-ref`)).toMatch(/^\d+$/);
+  });
+
   it('reports a hotplug failure with hotplug-status=error and hotplug-error, and block-attach fails', async () => {
     const { host, store } = env();
     const d = await host.create({ name: 'g', type: 'pv' });

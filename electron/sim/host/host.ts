@@ -24,7 +24,7 @@ interface HvStore {
 import type { SimClock } from './clock.ts';
 import { vdevToDevid } from './devid.ts';
 import { HostFs } from './hostfs.ts';
-import { IoreqTable } from './ioreq.ts';
+import { IoreqTable, deprecatedParam } from './ioreq.ts';
 import { AT, libxlLog, silentLogger, type LibxlLogger } from './libxl-log.ts';
 import { NinePfsd } from './ninepfsd.ts';
 import { PlatformDevice, runPvProbe, type ProbeOutcome } from './unplug.ts';
@@ -993,6 +993,13 @@ export class SimHost {
       case 'log':
         if (d.platform) for (const ch of `${arg ?? ''}\n`) d.platform.logByte(ch.charCodeAt(0));
         break;
+      case 'hvm-param': {
+        // e.g. "get 13": an old device model touching a deprecated HVM param (seed 002).
+        const [op, idx] = (arg ?? '').split(' ');
+        const r = deprecatedParam(this.info.xen, op === 'set' ? 'set' : 'get', Number(idx));
+        this.qemuLog(d, `xen_hvm_param: ${op === 'set' ? 'set' : 'get'} dom=${d.domid} index=${Number(idx)} rc=${!r ? 0 : r.ok ? 0 : `-${r.errno}`}`);
+        break;
+      }
       default:
         throw new Error(`unknown guest action ${action}`);
     }

@@ -107,3 +107,38 @@ describe('PV drivers in an HVM guest', () => {
     expect(e.store.as(0).read('/local/domain/1/device/vbd/768/state')).toBe('1');
   });
 });
+
+describe('QEMU and its ioreq server (reference 5.5, 6)', () => {
+  it('creates and enables one server at start, disables it on QMP stop, enables it on cont, destroys it at exit', async () => {
+    env = testEnv();
+    const e = env;
+    const d = await e.host.create({ name: 'q', type: 'hvm', boot_ms: 100 });
+    expect(d.ioreq!.list().map((s) => [s.id, s.emulator, s.enabled])).toEqual([[0, 0, true]]);
+    d.dm!.execute('stop', {});
+    expect(d.ioreq!.list()[0].enabled).toBe(false);
+    d.dm!.execute('cont', {});
+    expect(d.ioreq!.list()[0].enabled).toBe(true);
+    e.host.qemuKill(d);
+    expect(d.ioreq!.count()).toBe(0);
+    expect(e.logs('qemu-dm-q.log')).toContain('xen_ioreq: destroy dom=1 id=0 rc=0');
+  });
+
+  it('a stub domain owns the server of its guest', async () => {
+    env = testEnv();
+    const d = await env.host.create({ name: 's', type: 'hvm', stubdom: true, boot_ms: 100 });
+    expect(d.ioreq!.list()[0].emulator).toBe(d.stubdomid);
+  });
+
+  it('rule deprecated HVM params answer EINVAL on Xen 4.17 and EPERM/ENODATA on 4.13', async () => {
+    env = testEnv();
+    await env.host.create({ name: 'q', type: 'hvm', boot_ms: 100 });
+    env.host.guestDo('q', 'hvm-param', 'set 13');
+    expect(env.logs('qemu-dm-q.log')).toContain('xen_hvm_param: set dom=1 index=13 rc=-EINVAL');
+    await env.stop();
+    env = testEnv({ xen: '4.13.4' });
+    await env.host.create({ name: 'q', type: 'hvm', boot_ms: 100 });
+    env.host.guestDo('q', 'hvm-param', 'set 26');
+    env.host.guestDo('q', 'hvm-param', 'get 26');
+    expect(env.logs('qemu-dm-q.log')).toEqual(expect.arrayContaining(['xen_hvm_param: set dom=1 index=26 rc=-EPERM', 'xen_hvm_param: get dom=1 index=26 rc=-ENODATA']));
+  });
+});
