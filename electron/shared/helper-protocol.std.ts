@@ -82,6 +82,9 @@ const eventEnvelope = z.object({ event: z.string(), data: z.unknown() });
 
 // Requests and their results ------------------------------------------------
 
+/** A xenstore transaction id (xs.tx.start), for ops run inside it. */
+const txId = z.number().int().min(0).optional();
+
 const qmpCommand = z.object({ execute: z.string().min(1), arguments: z.record(z.string(), z.unknown()).optional(), file: z.string().optional() });
 
 /** Arguments and result of each op the host uses. */
@@ -97,10 +100,10 @@ export const helperOps = {
     }),
   },
   ping: { args: z.object({}), result: z.object({}) },
-  'xs.read': { args: z.object({ path: z.string() }), result: z.object({ value: z.string() }) },
-  'xs.write': { args: z.object({ path: z.string(), value: z.string() }), result: z.object({}) },
-  'xs.rm': { args: z.object({ path: z.string() }), result: z.object({}) },
-  'xs.directory': { args: z.object({ path: z.string() }), result: z.object({ entries: z.array(z.string()) }) },
+  'xs.read': { args: z.object({ path: z.string(), tx: txId }), result: z.object({ value: z.string() }) },
+  'xs.write': { args: z.object({ path: z.string(), value: z.string(), tx: txId }), result: z.object({}) },
+  'xs.rm': { args: z.object({ path: z.string(), tx: txId }), result: z.object({}) },
+  'xs.directory': { args: z.object({ path: z.string(), tx: txId }), result: z.object({ entries: z.array(z.string()) }) },
   'xs.watch': { args: z.object({ path: z.string(), token: z.string(), scan: z.boolean().optional() }), result: z.object({}) },
   'xs.unwatch': { args: z.object({ path: z.string(), token: z.string() }), result: z.object({}) },
   'xs.watch_domains': { args: z.object({}), result: z.object({ domids: z.array(domid) }) },
