@@ -53,7 +53,7 @@ export function domainRows(view: HostView, facts: (domid: number | undefined) =>
       uuid: a.uuid,
       name: c.name ?? (c.domid !== undefined ? `domid ${c.domid}` : a.uuid.slice(0, 8)),
       domid: c.domid,
-      type: c.type ?? '?',
+      type: c.type ?? '—',
       state: a.state,
       phase,
       reason: current ?? c.lastShutdownReason,
