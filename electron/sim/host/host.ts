@@ -528,8 +528,13 @@ export class SimHost {
   /** The guest's frontend driver: transport keys and Initialised once the backend waits, Connected after it. */
   private startFrontend(d: SimDomain, dev: SimDevice): void {
     const g = this.store.as(d.domid);
-    const act = () => {
+    const act = (): void => {
       if (d.dying || d.shutdown || !d.pvUp) return;
+      if (d.paused) {
+        // A paused guest runs nothing: its driver acts once unpaused.
+        d.cancel.push(this.clock.after(100, act));
+        return;
+      }
       const bs = this.readState(dev.be);
       const fs0 = this.readState(dev.fe);
       if (fs0 === undefined) return;

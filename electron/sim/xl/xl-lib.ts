@@ -77,11 +77,12 @@ function libxlJson(d: SimDomain): unknown {
       })),
       nics: Array.from({ length: s.nics }, (_, i) => ({ devid: i, bridge: 'xenbr0', script: 'vif-bridge', nictype: s.type === 'hvm' ? 'vif_ioemu' : 'vif' })),
       p9s: s.p9.map((p, i) => ({ tag: p.tag, path: p.path, security_model: p.security_model ?? 'none', devid: i, type: p.backend === 'qemu' ? 'qemu' : 'xen_9pfsd' })),
-      on_poweroff: s.on.poweroff ?? 'destroy',
-      on_reboot: s.on.reboot ?? 'restart',
-      on_watchdog: s.on.watchdog ?? 'destroy',
-      on_crash: s.on.crash ?? 'destroy',
-      on_soft_reset: s.on.soft_reset ?? 'soft_reset',
+      // libxl's JSON spells the actions with underscores (libxl_action_on_shutdown_to_string).
+      on_poweroff: (s.on.poweroff ?? 'destroy').replace(/-/g, '_'),
+      on_reboot: (s.on.reboot ?? 'restart').replace(/-/g, '_'),
+      on_watchdog: (s.on.watchdog ?? 'destroy').replace(/-/g, '_'),
+      on_crash: (s.on.crash ?? 'destroy').replace(/-/g, '_'),
+      on_soft_reset: (s.on.soft_reset ?? 'soft-reset').replace(/-/g, '_'),
     },
   };
 }
