@@ -3,7 +3,8 @@
  * Electron's binary is not installed it says so in one line, with the fix,
  * and falls back to `xendeck serve`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ELECTRON_FIX, findElectron } from '../host/electron-binary.ts';
 import { REPO_ROOT } from '../host/runtime.ts';
@@ -14,8 +15,12 @@ import type { Io } from './main.ts';
 /** The Electron entry: registers the TypeScript loader, then boots electron/main/index.main.ts. */
 export const ELECTRON_ENTRY = join(REPO_ROOT, 'electron', 'main', 'entry.mjs');
 
-/** Run the desktop app with Electron's binary; resolves with its exit code. */
-export function runElectron(binary: string, env: Record<string, string> = {}): Promise<number> {
+/** Run the desktop app with Electron's binary; resolves with its exit code. The preload is bundled first when missing. */
+export async function runElectron(binary: string, env: Record<string, string> = {}): Promise<number> {
+  if (!existsSync(join(REPO_ROOT, 'out', 'preload', 'preload.cjs'))) {
+    const built = spawnSync(process.execPath, [join(REPO_ROOT, 'build', 'build-electron.mjs')], { stdio: 'inherit' });
+    if (built.status !== 0) return 2;
+  }
   return new Promise((resolve) => {
     const child = spawn(binary, [ELECTRON_ENTRY], { stdio: 'inherit', env: { ...process.env, ...env } });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

@@ -15,6 +15,8 @@ export type ElectronProbe = { ok: true; binary: string } | { ok: false; reason: 
 export const ELECTRON_FIX = 'install it with `npm install --no-save electron` (then `npx electron --version` checks it)';
 
 export function findElectron(from: string = import.meta.url): ElectronProbe {
+  // XENDECK_ELECTRON=none: behave as if Electron were absent (serve to a browser even where it is installed).
+  if (process.env.XENDECK_ELECTRON === 'none') return { ok: false, reason: 'XENDECK_ELECTRON=none' };
   const env = process.env.ELECTRON_OVERRIDE_DIST_PATH;
   let pkgDir: string;
   try {
