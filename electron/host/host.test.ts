@@ -6,7 +6,9 @@ import { replay } from '../../machines/host/replay.ts';
 import { ALL_BINDINGS } from '../../machines/host/bindings.ts';
 import { nodeSha256Hex } from '../shared/bundle-io.ts';
 import { FakeXen } from './fake-helper.ts';
-import { LiveHost, type HostOptions } from './host.ts';
+import { LiveHost, STATE_FILE, type HostOptions } from './host.ts';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { CollectingSink, tempDir, until } from './test-support.ts';
 
 const UUID = '6f1c0a52-3b7e-4c1d-9a8e-2f4b5c6d7e8f';
@@ -266,6 +268,28 @@ describe('live host', () => {
     const all = [...a.records, ...fresh];
     const r = replay(all, ALL_BINDINGS);
     expect(r.mismatch).toBeNull();
+  });
+
+  it('host crashed before it ever saved its state: the outbox alone rebuilds the actors', async () => {
+    const xen = xenWithDomain();
+    const d = dir();
+    const h1 = makeHost(xen, d, { saveEveryMs: 3_600_000 });
+    const a = new CollectingSink();
+    await h1.start();
+    h1.connect(a, { seq: 0, hash: ZERO_HASH });
+    await h1.whenReady();
+    h1.flush();
+    h1.ack(a.last.seq); // the store has it all, but no state was saved: the outbox keeps it
+    const actorsBefore = h1.view().actors.map((x) => [x.id, x.state]);
+    await h1.stop();
+    hosts.splice(hosts.indexOf(h1), 1);
+    rmSync(join(d, STATE_FILE)); // as if the process had died before stop() could save
+    const h2 = makeHost(xen, d);
+    await h2.start();
+    expect(h2.view().actors.map((x) => [x.id, x.state])).toEqual(actorsBefore);
+    const b = new CollectingSink();
+    expect(h2.connect(b, a.last).status).toBe('ok');
+    expect(b.records).toEqual([]);
   });
 
   it('without an outbox, waits for the first store to say where numbering continues', async () => {

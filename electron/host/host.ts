@@ -143,7 +143,7 @@ export class LiveHost {
       requestTimeoutMs: 15_000,
       awaitBase: false,
       maxBatch: 2000,
-      saveEveryMs: 2000,
+      saveEveryMs: 10_000,
       ...opts,
     };
     this.bindings = opts.bindings ?? ALL_BINDINGS;
@@ -159,6 +159,7 @@ export class LiveHost {
     if (this.started) return;
     this.started = true;
     this.outbox = Outbox.open(this.o.dataDir);
+    this.lastSave = this.o.now();
     for (const n of this.outbox.notes) this.log('warn', `outbox: ${n}`);
     const tail = this.outbox.tail;
     if (tail) this.resume(tail);
@@ -397,8 +398,17 @@ export class LiveHost {
         this.observer.applyRecord(r);
       }
       this.savedSeq = saved.seq;
+    } else if (!saved) {
+      // Never saved (a crash before the first save): nothing left the outbox yet, so the actors
+      // started from nothing at the outbox's base, and its records rebuild them exactly.
+      this.recorder = new Recorder(this.bindings, { tail, digest: nodeSha256Hex });
+      for (const r of held) {
+        this.recorder.router.apply(r);
+        this.observer.applyRecord(r);
+      }
+      this.savedSeq = this.outbox.acked.seq;
     } else {
-      this.log('warn', `the live machine state could not be rebuilt (${saved ? 'the saved state does not meet the outbox' : 'no saved state'}): machines start afresh at seq ${tail.seq + 1}`);
+      this.log('warn', `the live machine state could not be rebuilt (the saved state at seq ${saved.seq} does not meet the outbox): machines start afresh at seq ${tail.seq + 1}`);
       this.recorder = new Recorder(this.bindings, { tail, digest: nodeSha256Hex });
       this.savedSeq = tail.seq;
       for (const r of held) this.observer.applyRecord(r);
