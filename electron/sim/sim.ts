@@ -23,6 +23,15 @@ import { fdBridgeListener } from './qmp/fd-bridge.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/**
+ * Finds a file shipped beside this module (the `xl` script), also when this
+ * module has been bundled elsewhere (e.g. out/main/ of the Electron build).
+ */
+export function simAsset(rel: string): string {
+  const candidates = [path.join(here, rel), path.join(here, '..', '..', 'electron', 'sim', rel), path.join(process.cwd(), 'electron', 'sim', rel)];
+  return candidates.find((c) => fs.existsSync(c)) ?? candidates[0];
+}
+
 export interface SimulatorOptions {
   /** A scenario file path or an already-parsed scenario. */
   scenario?: string | Scenario;
@@ -93,7 +102,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const control = await startXlControl(controlSocket, ctx);
   const xlPath = path.join(dir, 'xl');
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  fs.writeFileSync(xlPath, `#!/bin/sh\nXENDECK_SIM_XL_SOCKET=${q(controlSocket)} exec ${q(process.execPath)} ${q(path.join(here, 'xl', 'xl'))} "$@"\n`, { mode: 0o755 });
+  // Inside Electron, execPath is the Electron binary (RunAsNode is fused off): use the system's node.
+  const nodeBin = process.versions.electron ? 'node' : q(process.execPath);
+  fs.writeFileSync(xlPath, `#!/bin/sh\nXENDECK_SIM_XL_SOCKET=${q(controlSocket)} exec ${nodeBin} ${q(simAsset(path.join('xl', 'xl')))} "$@"\n`, { mode: 0o755 });
 
   for (const d of scenario?.domains ?? []) {
     if (!d.autostart) continue;

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import type { FdInfo } from './dm.ts';
 import type { QmpConn, QmpListener } from './qmp-server.ts';
 
-const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fd-bridge.py');
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** fd-bridge.py beside this module, or in the source tree when this module was bundled elsewhere. */
+const script = [path.join(here, 'fd-bridge.py'), path.join(here, '..', '..', 'electron', 'sim', 'qmp', 'fd-bridge.py'), path.join(process.cwd(), 'electron', 'sim', 'qmp', 'fd-bridge.py')].find((c) => fs.existsSync(c)) ?? path.join(here, 'fd-bridge.py');
 
 /** The python3 to run the bridge with: Debian's /usr/bin/python3 first. */
 export function findPython(): string | undefined {
