@@ -4,7 +4,8 @@
  * directly on the same server in the same run (DESIGN.md section 8).
  * The helper is driven over its pipes as the main process drives it:
  * each request line is written, each reply line read and parsed with
- * jansson, and its value checked.  Prints one JSON object on stdout.
+ * jansson, and its value checked.  The three measurements are
+ * interleaved in rounds.  Prints one JSON object on stdout.
  *
  * usage: bench-xs HELPER SOCKET [SECONDS]
  */
@@ -23,6 +24,7 @@
 #define PATH	"/local/domain/0/name"
 #define VALUE	"Domain-0"
 #define BATCH	64
+#define ROUNDS	5	/* interleaved rounds of each measurement */
 
 static double
 now_s(void)
@@ -169,22 +171,39 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench-xs: a read failed\n");
 		return 1;
 	}
-	if (direct(secs, &n_direct, &t_direct) == -1 ||
-	    helper(&hc, 1, secs, &n_single, &t_single) == -1 ||
-	    helper(&hc, BATCH, secs, &n_batch, &t_batch) == -1) {
-		fprintf(stderr, "bench-xs: a read failed\n");
-		return 1;
+	/*
+	 * Interleave the three in short rounds, so that load from other
+	 * processes on a shared machine falls on all of them alike.
+	 */
+	n_direct = n_single = n_batch = 0;
+	t_direct = t_single = t_batch = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		long	n;
+		double	t;
+
+		if (direct(secs / ROUNDS, &n, &t) == -1)
+			goto fail;
+		n_direct += n;
+		t_direct += t;
+		if (helper(&hc, 1, secs / ROUNDS, &n, &t) == -1)
+			goto fail;
+		n_single += n;
+		t_single += t;
+		if (helper(&hc, BATCH, secs / ROUNDS, &n, &t) == -1)
+			goto fail;
+		n_batch += n;
+		t_batch += t;
 	}
 	if (hc_stop(&hc) != 0)
 		fprintf(stderr, "bench-xs: the helper did not exit 0\n");
 	r_direct = (double)n_direct / t_direct;
 	r_single = (double)n_single / t_single;
 	r_batch = (double)n_batch / t_batch;
-	out = json_pack("{s:s, s:s, s:s, s:{s:I, s:f, s:f}, "
+	out = json_pack("{s:s, s:s, s:s, s:i, s:{s:I, s:f, s:f}, "
 	    "s:{s:I, s:f, s:f}, s:{s:i, s:I, s:f, s:f}, s:f, s:f}",
 	    "bench", "helper-xs-read",
 	    "server", "xenstored (shared/fixtures/real-xenstored)",
-	    "path", PATH,
+	    "path", PATH, "rounds", ROUNDS,
 	    "baseline_libxenstore", "reads", (json_int_t)n_direct,
 	    "seconds", t_direct, "reads_per_s", r_direct,
 	    "helper_single", "reads", (json_int_t)n_single,
@@ -198,4 +217,7 @@ main(int argc, char **argv)
 	free(text);
 	json_decref(out);
 	return 0;
+fail:
+	fprintf(stderr, "bench-xs: a read failed\n");
+	return 1;
 }
