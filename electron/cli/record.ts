@@ -47,7 +47,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   });
   const sig = waitForSignal();
   const ends: Promise<unknown>[] = [sig.signal];
-  if (forS !== undefined) ends.push(new Promise((r) => setTimeout(r, forS * 1000).unref()));
+  if (forS !== undefined) ends.push(new Promise((r) => setTimeout(r, forS * 1000)));
   // A scenario is over when its steps (and its end) have played; a moment more lets the last reports arrive.
   if (rt.sim && forS === undefined) ends.push(rt.sim.done.then(() => new Promise((r) => setTimeout(r, 1000))));
   await Promise.race(ends);

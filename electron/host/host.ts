@@ -130,6 +130,7 @@ export class LiveHost {
   private storeAcked = 0;
   private readyWaiters: (() => void)[] = [];
   private statusListeners = new Set<(s: HostStatus) => void>();
+  private killReason: string | undefined;
   /** Lines from the helper that did not fit the protocol. */
   malformed = 0;
 
@@ -462,7 +463,6 @@ export class LiveHost {
     clearTimeout(this.lifeTimer);
     if (deadline !== undefined && !this.stopping) {
       this.lifeTimer = setTimeout(() => this.lifecycle.send({ type: 'clock.tick', ts: Math.max(this.ts(), deadline), seq: this.seq() }), Math.max(0, deadline - this.o.now()));
-      this.lifeTimer.unref?.();
     }
     if (state === prev) return;
     if (state === 'starting' && !this.stopping) void this.runSession();
@@ -527,7 +527,8 @@ export class LiveHost {
       for (const n of this.observer.domainNames()) await this.followDomain(client, n);
     } catch (e) {
       if (this.session !== id || !client.alive) return; // it died meanwhile: the exit handler has it
-      this.log('error', `the helper session could not be set up: ${(e as Error).message}`);
+      this.killReason = `the helper session could not be set up: ${(e as Error).message}`;
+      this.log('error', this.killReason);
       client.proc.kill('SIGKILL');
       return;
     }
@@ -556,7 +557,9 @@ export class LiveHost {
     for (const fn of this.scanWaiters.values()) fn(true);
     this.scanWaiters.clear();
     if (this.stopping) return;
-    const reason = describeExit(x);
+    // When the host ended the helper itself, its reason is the one history should keep.
+    const reason = this.killReason ?? describeExit(x);
+    this.killReason = undefined;
     this.log('warn', reason);
     if (!this.downRecorded) {
       this.observe([{ ts: this.ts(), src: 'host', type: 'helper.status', data: { state: 'down', gap: true, reason } }]);
@@ -595,7 +598,8 @@ export class LiveHost {
         return;
       case 'xs.lost':
         // The helper lost xenstored and with it every watch: a new session re-scans.
-        this.log('warn', `the helper lost its xenstore connection (${ev.data.error}): restarting it`);
+        this.killReason = `the helper lost its xenstore connection (${ev.data.error})`;
+        this.log('warn', `${this.killReason}: restarting it`);
         client.proc.kill('SIGTERM');
         return;
       case 'dominfo':
