@@ -14,7 +14,7 @@ export const APP_URL = `${APP_ORIGIN}/index.html`;
 
 /** The CSP of every page the app serves (Fiddle's, as STYLE.md G6 asks). */
 export const APP_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'";
 
 const EXTERNAL_PROTOCOLS = new Set(['https:', 'http:', 'mailto:']);
 

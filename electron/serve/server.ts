@@ -20,7 +20,7 @@ import { dispatchCall, makeSession, type Session } from '../host/api.ts';
 
 /** The CSP every served page gets (STYLE.md G6; connect-src 'self' covers this origin's WebSocket). */
 export const SERVE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'";
 
 export interface ServeOptions {
   handlers: Handlers<Session>;
