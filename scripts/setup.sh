@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PKGS=(
   build-essential pkg-config          # the native helper
   libxen-dev libjansson-dev           # libxenstore and jansson for the helper
-  clang                               # libFuzzer targets with ASan/UBSan
+  clang libclang-rt-14-dev            # libFuzzer targets with ASan/UBSan (the runtime is only a recommendation of clang)
   xenstore-utils python3-pyxs         # real xenstore clients for protocol tests
   qemu-system-x86 genisoimage         # real QEMU for QMP tests
   chromium                            # UI and IndexedDB tests

@@ -100,6 +100,8 @@ BENCHES.push({
 // Registered after 'replay' so the core figures come first.
 const { xenstoreBench } = await import('./bench-xenstore.ts');
 BENCHES.push(xenstoreBench);
+const { helperBench } = await import('./bench-helper.ts');
+BENCHES.push(helperBench);
 
 export async function benchCmd(argv: string[], io: Io): Promise<number> {
   const a = args(argv, { json: { type: 'boolean' }, records: { type: 'string' }, only: { type: 'string' } }, 0);
