@@ -65,8 +65,12 @@ describe('startSimulator', () => {
       end: 1500,
     });
     sim = await startSimulator({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'sim-')), scenario, speed: 10 });
+    const seen: unknown[] = [];
+    sim.events.on('observation', (r) => seen.push(r));
     await sim.done;
     expect(fs.existsSync(path.join(sim.qmpDir, 'qmp-libxl-1'))).toBe(false);
+    // QEMU's exit destroys its ioreq server, reported as an ioreq.op observation.
+    expect(seen).toContainEqual({ src: 'sim', type: 'ioreq.op', domid: 1, data: { domid: 1, caller: 0, op: 'destroy', id: 0, result: 'ok', xen: '4.17.7' } });
     const r = await sim.xl(['cd-insert', 'h', 'hdc', '/var/lib/isos/tools.iso']);
     expect(r.code).toBe(1);
     const n = Number(sim.store.as(0).read('/local/domain/2/data/counter'));

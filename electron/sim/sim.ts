@@ -56,7 +56,11 @@ export interface Simulator {
   host: SimHost;
   store: SimXenstore;
   clock: SimClock;
-  /** Emits `fault` ({fault, ...}) for faults the simulator cannot carry out itself (helper-kill) and `step` for each step played. */
+  /**
+   * Emits `fault` ({fault, ...}) for faults the simulator cannot carry out itself (helper-kill),
+   * `step` for each step played, and `observation` ({src:'sim', type, domid, data}) for what only
+   * the simulator sees (`ioreq.op`, machines/ioreq/README.md).
+   */
   events: EventEmitter;
   /** Resolves when every scenario step has run (at once without a scenario). */
   done: Promise<void>;
@@ -94,6 +98,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     fs: fsys,
     qmpListener: opts.qmpListener ?? fdBridgeListener(),
     onEvent: simLog,
+    onObservation: (rec) => events.emit('observation', rec),
   });
   for (const [p, v] of Object.entries(scenario?.xenstore ?? {})) store.as(0).write(p, v);
   const specs = new Map<string, DomainSpecInput>((scenario?.domains ?? []).map((d) => [d.name, d]));

@@ -126,6 +126,11 @@ export interface HostOptions {
   qmpListener?: QmpListener;
   /** Called for every notable simulator event (for the runner's log). */
   onEvent?: (line: string) => void;
+  /**
+   * Observations only the simulator can make, as records without seq/ts/hash
+   * (`{src:'sim', type:'ioreq.op', domid, data}`, see machines/ioreq/README.md).
+   */
+  onObservation?: (rec: { src: 'sim'; type: string; domid: number; data: Record<string, unknown> }) => void;
   /** Called for every QMP command a device model ran (from any client, the simulated libxl included). */
   onQmp?: (domid: number, cmd: string, args: Record<string, unknown>, reply: unknown) => void;
 }
@@ -707,7 +712,11 @@ export class SimHost {
     await d.qmp.start();
     fs.writeFileSync(path.join(this.opts.lockDir, `userdata-l.${d.domid}.${d.uuid}.qmp-socket-lock`), '');
     d.qemuPid = ++this.pidCounter;
-    d.ioreq = new IoreqTable(d.domid, (line) => this.qemuLog(d, line));
+    d.ioreq = new IoreqTable(
+      d.domid,
+      (line) => this.qemuLog(d, line),
+      (r) => this.opts.onObservation?.({ src: 'sim', type: 'ioreq.op', domid: d.domid, data: { ...r, xen: this.info.xen } }),
+    );
     d.platform = new PlatformDevice({
       profile: this.info.profile,
       xsRead: (p) => this.x0.tryRead(p),
@@ -1003,6 +1012,12 @@ export class SimHost {
         const [op, idx] = (arg ?? '').split(' ');
         const r = deprecatedParam(this.info.xen, op === 'set' ? 'set' : 'get', Number(idx));
         this.qemuLog(d, `xen_hvm_param: ${op === 'set' ? 'set' : 'get'} dom=${d.domid} index=${Number(idx)} rc=${!r ? 0 : r.ok ? 0 : `-${r.errno}`}`);
+        this.opts.onObservation?.({
+          src: 'sim',
+          type: 'ioreq.op',
+          domid: d.domid,
+          data: { domid: d.domid, caller: d.stubdomid ?? 0, op: op === 'set' ? 'set_param' : 'get_param', param: Number(idx), result: !r || r.ok ? 'ok' : r.errno, xen: this.info.xen },
+        });
         break;
       }
       default:

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { IoreqTable, MAX_NR_IOREQ_SERVERS, deprecatedParam, HVM_PARAM_BUFIOREQ_EVTCHN, HVM_PARAM_DM_DOMAIN } from './ioreq.ts';
+import fc from 'fast-check';
+import { ioreqModel } from '../../../machines/ioreq/ioreq.rules.ts';
+import { IoreqTable, MAX_NR_IOREQ_SERVERS, deprecatedParam, HVM_PARAM_BUFIOREQ_EVTCHN, HVM_PARAM_DM_DOMAIN, type IoreqReport } from './ioreq.ts';
 
 describe('ioreq servers (seed 002, reference 6)', () => {
   it('rule at most 8 servers: the ninth create gets ENOSPC', () => {
@@ -54,5 +56,46 @@ describe('ioreq servers (seed 002, reference 6)', () => {
       expect(deprecatedParam('4.17.7', 'get', p)).toEqual({ ok: false, errno: 'EINVAL' });
     }
     expect(deprecatedParam('4.17.7', 'get', 5)).toBeUndefined();
+  });
+});
+
+describe('ioreq table against the ioreq machine model (machines/ioreq)', () => {
+  it('gives the same result and id as ioreqModel(4.17.7).step for random op sequences', () => {
+    const ops = fc.oneof(
+      fc.record({ op: fc.constant('create' as const), caller: fc.constantFrom(0, 5) }),
+      fc.record({ op: fc.constantFrom('destroy' as const, 'enable' as const, 'disable' as const, 'info' as const), caller: fc.constantFrom(0, 5), id: fc.integer({ min: 0, max: 8 }) }),
+      fc.record({
+        op: fc.constantFrom('map' as const, 'unmap' as const),
+        caller: fc.constantFrom(0, 5),
+        id: fc.integer({ min: 0, max: 8 }),
+        type: fc.constantFrom(0 as const, 1 as const),
+        start: fc.integer({ min: 0, max: 40 }),
+        len: fc.integer({ min: -2, max: 10 }),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(ops, { maxLength: 40 }), (seq) => {
+        const model = ioreqModel('4.17.7');
+        let state = model.empty();
+        const reports: IoreqReport[] = [];
+        const t = new IoreqTable(3, undefined, (r) => reports.push(r));
+        seq.forEach((o, i) => {
+          const before = reports.length;
+          if (o.op === 'create') t.create(o.caller, 1);
+          else if (o.op === 'destroy') t.destroy(o.caller, o.id);
+          else if (o.op === 'info') t.getInfo(o.caller, o.id);
+          else if (o.op === 'enable' || o.op === 'disable') t.setState(o.caller, o.id, o.op === 'enable');
+          else if ('type' in o) t.mapRange(o.caller, o.id, o.type, BigInt(o.start), BigInt(o.start + o.len), o.op === 'unmap');
+          expect(reports.length).toBe(before + 1);
+          const rep = reports[before];
+          const { domid: _d, result, ...req } = rep;
+          const stepped = model.step(state, req, i + 1);
+          expect(result, JSON.stringify(rep)).toBe(stepped.result);
+          if (rep.op === 'create' && result === 'ok') expect(rep.id).toBe(stepped.id);
+          state = stepped.state;
+        });
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -35,13 +35,35 @@ function cmpVersion(a: string, b: string): number {
   return 0;
 }
 
+/**
+ * One dm_op as the `ioreq.op` observation of machines/ioreq reports it (its
+ * README): the domain served, the caller, the op, the server id, the range,
+ * and the result.
+ */
+export interface IoreqReport {
+  domid: number;
+  caller: number;
+  op: 'create' | 'map' | 'unmap' | 'enable' | 'disable' | 'destroy' | 'info' | 'get_param' | 'set_param';
+  id?: number;
+  range?: { type: 'port' | 'mmio' | 'pci'; start: number; end: number };
+  param?: number;
+  result: 'ok' | IoreqErrno;
+}
+
+const RANGE_NAMES = ['port', 'mmio', 'pci'] as const;
+
 export class IoreqTable {
   private readonly slots: Array<IoreqServer | undefined> = new Array(MAX_NR_IOREQ_SERVERS).fill(undefined);
 
   constructor(
     readonly domid: number,
     private readonly onOp: (line: string) => void = () => undefined,
+    private readonly onReport: (r: IoreqReport) => void = () => undefined,
   ) {}
+
+  private emit(r: Omit<IoreqReport, 'domid' | 'result'>, res: IoreqResult<unknown>, id?: number): void {
+    this.onReport({ domid: this.domid, ...r, ...(id !== undefined ? { id } : {}), result: res.ok ? 'ok' : res.errno });
+  }
 
   list(): IoreqServer[] {
     return this.slots.filter((s): s is IoreqServer => s !== undefined);
@@ -64,6 +86,12 @@ export class IoreqTable {
   }
 
   create(caller: number, bufioreq: number): IoreqResult<number> {
+    const r = this.createInner(caller, bufioreq);
+    this.emit({ caller, op: 'create' }, r, r.ok ? r.value : undefined);
+    return r;
+  }
+
+  private createInner(caller: number, bufioreq: number): IoreqResult<number> {
     if (bufioreq < 0 || bufioreq > 2) return this.report('create', `emulator=${caller} bufioreq=${bufioreq}`, fail('EINVAL'));
     const i = this.slots.findIndex((s) => s === undefined);
     if (i < 0) return this.report('create', `emulator=${caller} bufioreq=${bufioreq}`, fail('ENOSPC'));
@@ -73,20 +101,30 @@ export class IoreqTable {
 
   getInfo(caller: number, id: number): IoreqResult<{ bufioreq_port: number }> {
     const s = this.owned(caller, id);
-    if (typeof s === 'string') return this.report('get_info', `id=${id}`, fail(s));
-    return this.report('get_info', `id=${id}`, okv({ bufioreq_port: s.bufioreq ? 40 + id : 0 }));
+    const r = typeof s === 'string' ? this.report('get_info', `id=${id}`, fail(s)) : this.report('get_info', `id=${id}`, okv({ bufioreq_port: s.bufioreq ? 40 + id : 0 }));
+    this.emit({ caller, op: 'info', id }, r);
+    return r;
   }
 
   mapRange(caller: number, id: number, type: 0 | 1 | 2, start: bigint, end: bigint, unmap = false): IoreqResult {
+    const r = this.mapInner(caller, id, type, start, end, unmap);
+    this.emit({ caller, op: unmap ? 'unmap' : 'map', id, range: { type: RANGE_NAMES[type] ?? 'port', start: Number(start), end: Number(end) } }, r);
+    return r;
+  }
+
+  private mapInner(caller: number, id: number, type: 0 | 1 | 2, start: bigint, end: bigint, unmap: boolean): IoreqResult {
     const op = unmap ? 'unmap_io_range' : 'map_io_range';
     const detail = `id=${id} type=${type} start=0x${start.toString(16)} end=0x${end.toString(16)}`;
     if (start > end || type > 2) return this.report(op, detail, fail('EINVAL'));
     const s = this.owned(caller, id);
     if (typeof s === 'string') return this.report(op, detail, fail(s));
     if (unmap) {
-      const i = s.ranges.findIndex((r) => r.type === type && r.start === start && r.end === end);
+      // Xen's rangeset: the range must lie inside one held range; what lies outside it stays.
+      const i = s.ranges.findIndex((r) => r.type === type && r.start <= start && end <= r.end);
       if (i < 0) return this.report(op, detail, fail('ENOENT'));
-      s.ranges.splice(i, 1);
+      const [held] = s.ranges.splice(i, 1);
+      if (held.start < start) s.ranges.push({ type, start: held.start, end: start - 1n });
+      if (held.end > end) s.ranges.push({ type, start: end + 1n, end: held.end });
     } else {
       if (s.ranges.some((r) => r.type === type && r.start <= end && start <= r.end)) return this.report(op, detail, fail('EEXIST'));
       s.ranges.push({ type, start, end });
@@ -103,6 +141,12 @@ export class IoreqTable {
   }
 
   setState(caller: number, id: number, enabled: boolean): IoreqResult {
+    const r = this.setStateInner(caller, id, enabled);
+    this.emit({ caller, op: enabled ? 'enable' : 'disable', id }, r);
+    return r;
+  }
+
+  private setStateInner(caller: number, id: number, enabled: boolean): IoreqResult {
     const s = this.owned(caller, id);
     if (typeof s === 'string') return this.report('set_state', `id=${id} enabled=${enabled ? 1 : 0}`, fail(s));
     s.enabled = enabled;
@@ -111,9 +155,14 @@ export class IoreqTable {
 
   destroy(caller: number, id: number): IoreqResult {
     const s = this.owned(caller, id);
-    if (typeof s === 'string') return this.report('destroy', `id=${id}`, fail(s));
-    this.slots[id] = undefined;
-    return this.report('destroy', `id=${id}`, okv(undefined));
+    let r: IoreqResult;
+    if (typeof s === 'string') r = this.report('destroy', `id=${id}`, fail(s));
+    else {
+      this.slots[id] = undefined;
+      r = this.report('destroy', `id=${id}`, okv(undefined));
+    }
+    this.emit({ caller, op: 'destroy', id }, r);
+    return r;
   }
 
   /** Domain destruction: every server goes, whoever owns it. */
@@ -121,6 +170,7 @@ export class IoreqTable {
     for (const s of this.list()) {
       this.slots[s.id] = undefined;
       this.onOp(`xen_ioreq: destroy dom=${this.domid} id=${s.id} rc=0`);
+      this.onReport({ domid: this.domid, caller: s.emulator, op: 'destroy', id: s.id, result: 'ok' });
     }
   }
 
