@@ -35,7 +35,7 @@ const OPTIONAL: Record<string, string> = {
 
 function usage(): string {
   const lines = Object.values(COMMANDS).map((c) => `  xendeck ${c.summary}`);
-  return ['usage:', ...lines, '  (also: export, sim, serve, demo, record — see docs/cli.md)'].join('\n');
+  return ['usage:', ...lines, '  (also: export, sim, serve, demo, record, start — see docs/cli.md)'].join('\n');
 }
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
