@@ -261,7 +261,11 @@ describe('live host', () => {
     expect(fresh[0].prev).toBe(lastBefore.hash);
     checkChain(b.records, { seq: acked.seq + 1, prev: acked.hash });
     expect(fresh.filter((r) => r.type === 'xs.write').map((r) => r.data.path)).toEqual(['/local/domain/1/data/while-off']);
-    expect(fresh.filter((r) => r.type === 'helper.status').map((r) => r.data)).toEqual([expect.objectContaining({ state: 'resynced', gap: true })]);
+    expect(fresh.filter((r) => r.type === 'helper.status').map((r) => r.data)).toEqual([
+      { state: 'down', gap: true, reason: 'Xendeck was not running: what happened since the previous record was not observed' },
+      expect.objectContaining({ state: 'resynced', gap: true }),
+    ]);
+    expect(h2.view().incidents.filter((i) => i.kind === 'helper-gap')).toHaveLength(1);
     // The same actors as before the restart, in the same states.
     expect(h2.view().actors.map((x) => [x.id, x.state])).toEqual(actorsBefore);
     // And the whole history replays to what the host holds live.
@@ -289,7 +293,8 @@ describe('live host', () => {
     expect(h2.view().actors.map((x) => [x.id, x.state])).toEqual(actorsBefore);
     const b = new CollectingSink();
     expect(h2.connect(b, a.last).status).toBe('ok');
-    expect(b.records).toEqual([]);
+    // Nothing to re-send; the only new record says the host was not running.
+    expect(b.records.map((r) => [r.seq, r.type, r.data.state])).toEqual([[a.last.seq + 1, 'helper.status', 'down']]);
   });
 
   it('without an outbox, waits for the first store to say where numbering continues', async () => {
@@ -305,6 +310,12 @@ describe('live host', () => {
     expect(sink.records[0].seq).toBe(42);
     expect(sink.records[0].prev).toBe(tail.hash);
     checkChain(sink.records, { seq: 42, prev: tail.hash });
+    // This host saw nothing of what came after seq 41: the gap is the first thing it records.
+    expect(sink.ofType('helper.status').map((r) => r.data)).toEqual([
+      { state: 'down', gap: true, reason: 'this host holds no record of what happened after seq 41' },
+      { state: 'resynced', gap: true },
+    ]);
+    expect(sink.records[0].type).toBe('helper.status');
   });
 
   it('a command that fails: xl error text lands in cmd.result', async () => {

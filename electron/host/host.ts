@@ -379,10 +379,25 @@ export class LiveHost {
     this.recorder = new Recorder(this.bindings, { tail, digest: nodeSha256Hex });
     this.savedSeq = tail.seq;
     this.storeAcked = tail.seq;
-    if (gap) this.gapOpen = true;
     const q = this.queued;
     this.queued = [];
+    if (gap) {
+      // The store's history goes on here, but this host saw nothing of what came between: say so first.
+      this.observe([this.notRunning(`this host holds no record of what happened after seq ${tail.seq}`)]);
+      this.downRecorded = true;
+      this.gapOpen = true;
+      // A session that came up while numbering waited wrote "up"; after a gap it is a resync.
+      for (const o of q) if (o.type === 'helper.status' && (o.data as { state?: string }).state === 'up') o.data = { state: 'resynced', gap: true };
+      if (this.ready) {
+        this.gapOpen = false;
+        this.downRecorded = false;
+      }
+    }
     this.observe(q);
+  }
+
+  private notRunning(reason: string): Observation {
+    return { ts: this.ts(), src: 'host', type: 'helper.status', data: { state: 'down', gap: true, reason } };
   }
 
   /** An outbox exists: continue its chain, rebuilding the actors from the saved state and the outbox's records. */
@@ -415,7 +430,8 @@ export class LiveHost {
       for (const r of held) this.observer.applyRecord(r);
     }
     this.storeAcked = this.outbox.acked.seq;
-    // The app was not observing while it was off.
+    // The app was not observing while it was off: history says so before anything else.
+    this.observe([this.notRunning('Xendeck was not running: what happened since the previous record was not observed')]);
     this.gapOpen = true;
     this.downRecorded = true;
   }
