@@ -49,6 +49,8 @@ export interface ServeHandle {
 export class ServeError extends Error {}
 
 const LOOPBACK = new Set(['127.0.0.1']);
+/** Bytes queued for one browser tab before it is let go. */
+const MAX_BUFFERED = 64 << 20;
 
 /** Refuse any bind address but 127.0.0.1 (DESIGN.md: "127.0.0.1 only"). */
 export function assertLoopback(bind: string): void {
@@ -104,7 +106,13 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   const attach = (ws: WebSocket) => {
     live.add(ws);
     const send = <K extends PushName>(name: K, payload: PushPayload<K>) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ t: 'push', name, payload }));
+      if (ws.readyState !== ws.OPEN) return;
+      // A tab that does not keep up is let go; it reconnects and is sent what its store lacks.
+      if (ws.bufferedAmount > MAX_BUFFERED) {
+        ws.close(1013, 'too far behind: reconnect');
+        return;
+      }
+      ws.send(JSON.stringify({ t: 'push', name, payload }));
     };
     const session = makeSession(`ws-${nextSession++}`, send);
     ws.on('message', (data) => {
