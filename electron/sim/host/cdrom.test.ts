@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { testEnv, type TestEnv } from './testenv.ts';
+import { parseXlStep } from '../../../machines/cdrom/cdrom.steps.ts';
 
 let env: TestEnv | undefined;
 afterEach(async () => {
@@ -93,5 +94,24 @@ describe('CD-ROM change through a Linux stub domain (reference 4.4, profile upst
     expect(change[0].args).toEqual({ id: 'ide-5632', filename: '/dev/fdset/0', format: 'host_device' });
     const sets = d.dm!.execute('query-fdsets', {});
     expect(sets).toEqual({ ok: true, value: [{ fds: [{ fd: 12, opaque: 'stub-devid:5632' }], 'fdset-id': 0 }] });
+  });
+});
+
+describe('libxl CD-ROM step lines (xl -vvv)', () => {
+  it('are the seed lines the cdrom machine parses: remove-fd rc=-28 tolerated, 3 retries, inserted, done', async () => {
+    env = testEnv({ speed: 50 });
+    const e = env;
+    const d = await e.host.create({ name: 's', stubdom: true, ...HVM });
+    await e.until(() => e.store.as(0).tryRead(`/local/domain/${d.stubdomid}/device/vbd/5632/state`) === '4');
+    d.dm!.changeFailures = 3;
+    const lines: string[] = [];
+    await e.host.cdInsert(d, 'hdc', '/var/lib/isos/a.iso', { minLevel: 1, write: (l) => lines.push(l) });
+    const steps = lines.map((l) => parseXlStep(l)).filter((x) => x !== undefined);
+    const names = steps.map((x) => (x.rc !== undefined ? `${x.step}:${x.rc}` : x.step));
+    expect(names[0]).toBe('lock-acquired:0');
+    expect(names).toContain('stubdom-ejected:-28');
+    expect(names.filter((n) => n === 'retrying')).toHaveLength(3);
+    expect(names.filter((n) => n === 'inserted:-28')).toHaveLength(3);
+    expect(names.slice(-2)).toEqual(['inserted:0', 'done:0']);
   });
 });

@@ -1284,9 +1284,10 @@ export class SimHost {
     const fmt = disk.format ?? 'raw';
     const letter = /^(?:hd|xvd)([a-z])/.exec(vdev)?.[1];
     const stubFdset = letter ? 8000 + letter.charCodeAt(0) - 97 : undefined;
-    const qmpFail = (r: { ok: false; cls: string; desc: string }, tolerated = false) => {
-      libxlLog(lg, 'error', AT.qmpError, d.domid, r.desc);
-      if (!tolerated) throw new XlError(r.cls === 'GenericError' ? ERROR.QMP_GENERIC_ERROR : r.cls === 'DeviceNotFound' ? ERROR.QMP_DEVICE_NOT_FOUND : ERROR.FAIL, r.desc);
+    /** Fails the change with QEMU's error; `logged` when the error line was already printed. */
+    const qmpFail = (r: { ok: false; cls: string; desc: string }, logged = false): never => {
+      if (!logged) libxlLog(lg, 'error', AT.qmpError, d.domid, r.desc);
+      throw new XlError(r.cls === 'GenericError' ? ERROR.QMP_GENERIC_ERROR : r.cls === 'DeviceNotFound' ? ERROR.QMP_DEVICE_NOT_FOUND : ERROR.FAIL, r.desc);
     };
     const writeParams = (domid: number, params: string, type: string) => {
       const be = `/local/domain/0/backend/${type === 'qdisk' && domid === d.domid ? 'qdisk' : 'vbd'}/${domid}/${devid}`;
@@ -1303,65 +1304,104 @@ export class SimHost {
       libxlLog(lg, 'error', 'libxl_disk.c:921:libxl_cdrom_insert', d.domid, `disk->vdev "${vdev}" isn't hdX or xvdY`);
       throw new XlError(ERROR.FAIL, 'bad vdev');
     }
-    await d.qmp.session(async (exec) => {
-      const v = exec('query-version');
-      if (v.ok) libxlLog(lg, 'debug', AT.qemuVersion, d.domid, `QEMU version: ${this.info.qemu}`);
-      const ej = exec('eject', { id: `ide-${devid}` });
-      if (!ej.ok) qmpFail(ej);
-      if (!stub) {
-        writeParams(d.domid, '', 'qdisk');
-        if (target) {
-          const add = exec('add-fd', { opaque: `${fmt}:${target}` }, [{ mode: 'r', path: target }]);
-          if (!add.ok) return qmpFail(add);
-          const fdset = (add.value as { 'fdset-id': number })['fdset-id'];
-          const ch = exec('blockdev-change-medium', { id: `ide-${devid}`, filename: `/dev/fdset/${fdset}`, format: fmt });
-          if (!ch.ok) return qmpFail(ch);
-          writeParams(d.domid, `${fmt === 'raw' ? 'aio' : fmt}:${target}`, 'qdisk');
+    // libxl's CD-ROM step lines (seed 000's LOGD(DEBUG) lines; shown with xl -vvv).
+    const step = (func: string, line: number, msg: string) => libxlLog(lg, 'debug', `libxl_disk.c:${line}:${func}`, d.domid, msg);
+    const rcOf = (r: { ok: boolean; cls?: string }) => (r.ok ? 0 : r.cls === 'GenericError' ? ERROR.QMP_GENERIC_ERROR : r.cls === 'DeviceNotFound' ? ERROR.QMP_DEVICE_NOT_FOUND : ERROR.FAIL);
+    let doneRc = 0;
+    step('cdrom_insert_lock_acquired', 945, 'rc=0');
+    try {
+      await d.qmp.session(async (exec) => {
+        const v = exec('query-version');
+        if (v.ok) libxlLog(lg, 'debug', AT.qemuVersion, d.domid, `QEMU version: ${this.info.qemu}`);
+        const ej = exec('eject', { id: `ide-${devid}` });
+        if (!ej.ok) qmpFail(ej);
+        if (!stub) {
+          step('cdrom_insert_ejected', 1170, 'rc=0');
+          writeParams(d.domid, '', 'qdisk');
+          step('cdrom_insert_ejected', 1228, 'stubdom_id=0');
+          if (target) {
+            step('cdrom_insert_ejected', 1235, 'Doing qmp add-fd path');
+            step('cdrom_insert_ejected', 1262, 'out label rc=0');
+            const add = exec('add-fd', { opaque: `${fmt}:${target}` }, [{ mode: 'r', path: target }]);
+            step('cdrom_insert_addfd_cb', 1295, `rc=${rcOf(add)}`);
+            if (!add.ok) return qmpFail(add);
+            const fdset = (add.value as { 'fdset-id': number })['fdset-id'];
+            const ch = exec('blockdev-change-medium', { id: `ide-${devid}`, filename: `/dev/fdset/${fdset}`, format: fmt });
+            if (!ch.ok) libxlLog(lg, 'error', AT.qmpError, d.domid, ch.desc);
+            step('cdrom_insert_inserted', 1375, `rc=${rcOf(ch)}`);
+            if (!ch.ok) return qmpFail(ch, true);
+            writeParams(d.domid, `${fmt === 'raw' ? 'aio' : fmt}:${target}`, 'qdisk');
+          } else {
+            step('cdrom_insert_ejected', 1255, 'Skipping qmp add-fd path');
+            step('cdrom_insert_ejected', 1262, 'out label rc=0');
+            step('cdrom_insert_ejected', 1269, 'no callback; stubdom_id=0');
+            step('cdrom_insert_inserted', 1375, 'rc=0');
+          }
+          d.media.set(vdev, target);
+          return;
         }
-        d.media.set(vdev, target);
-        return;
-      }
-      // Linux stub domain.
-      let oldSet: number | undefined = stubFdset;
-      if (this.info.profile === 'upstream') {
-        const q = exec('query-fdsets');
-        const sets = q.ok ? (q.value as Array<{ 'fdset-id': number; fds: Array<{ opaque?: string }> }>) : [];
-        oldSet = sets.find((s) => s.fds.some((f) => f.opaque === `stub-devid:${devid}`))?.['fdset-id'];
-      }
-      if (oldSet !== undefined) {
-        const rm = exec('remove-fd', { 'fdset-id': oldSet });
-        libxlLog(lg, 'debug', 'libxl_disk.c:1050:cdrom_insert_stubdom_ejected', d.domid, `rc=${rm.ok ? 0 : ERROR.QMP_GENERIC_ERROR}`);
-        if (!rm.ok && rm.cls !== 'GenericError') qmpFail(rm);
-        if (!rm.ok) libxlLog(lg, 'error', AT.qmpError, d.domid, rm.desc);
-      }
-      const sdev = stub.devices.find((x) => x.kind === 'vbd' && x.devid === devid);
-      if (sdev) await this.removeDevice(stub, sdev, 'off', lg);
-      const attached = await this.blockAttach(stub, { vdev, target: target ?? '', cdrom: true, access: 'r' }, lg);
-      // The stub domain's QEMU adds /dev/xvdX to its fd set once the PV disk is connected.
-      this.watchStubDisk(stub, d, attached, devid, this.info.profile === 'seed' ? stubFdset! : undefined);
-      writeParams(stub.domid, target ?? '', 'phy');
-      d.media.set(vdev, target);
-      if (!target) return;
-      let fdset: number | undefined = this.info.profile === 'seed' ? stubFdset : undefined;
-      if (this.info.profile === 'upstream') {
-        for (let i = 0; i < 200 && fdset === undefined; i++) {
+        // Linux stub domain.
+        let oldSet: number | undefined = stubFdset;
+        if (this.info.profile === 'upstream') {
           const q = exec('query-fdsets');
           const sets = q.ok ? (q.value as Array<{ 'fdset-id': number; fds: Array<{ opaque?: string }> }>) : [];
-          fdset = sets.find((s) => s.fds.some((f) => f.opaque === `stub-devid:${devid}`))?.['fdset-id'];
-          if (fdset === undefined) await this.clock.sleep(200);
+          oldSet = sets.find((s) => s.fds.some((f) => f.opaque === `stub-devid:${devid}`))?.['fdset-id'];
         }
-        if (fdset === undefined) throw new XlError(ERROR.TIMEDOUT, 'timeout');
-      }
-      for (let retries = 0; ; retries++) {
-        const ch = exec('blockdev-change-medium', { id: `ide-${devid}`, filename: `/dev/fdset/${fdset!}`, format: 'host_device' });
-        libxlLog(lg, 'debug', 'libxl_disk.c:1375:cdrom_insert_inserted', d.domid, `rc=${ch.ok ? 0 : ERROR.QMP_GENERIC_ERROR}`);
-        if (ch.ok) break;
-        libxlLog(lg, 'error', AT.qmpError, d.domid, ch.desc);
-        if (this.info.profile !== 'seed' || retries >= 10) return qmpFail(ch);
-        libxlLog(lg, 'debug', AT.cdromRetry, d.domid, 'Retrying QMP cdrom change\n');
-        await this.clock.sleep(100);
-      }
-    });
+        if (oldSet !== undefined) {
+          const rm = exec('remove-fd', { 'fdset-id': oldSet });
+          if (!rm.ok) libxlLog(lg, 'error', AT.qmpError, d.domid, rm.desc);
+          step('cdrom_insert_stubdom_ejected', 1040, `rc=${rcOf(rm)}`);
+          // remove-fd on the still-empty set is a GenericError, and libxl carries on (seed 000).
+          if (!rm.ok && rm.cls !== 'GenericError') return qmpFail(rm, true);
+        } else {
+          step('cdrom_insert_stubdom_ejected', 1040, 'rc=0');
+        }
+        const sdev = stub.devices.find((x) => x.kind === 'vbd' && x.devid === devid);
+        if (sdev) await this.removeDevice(stub, sdev, 'off', lg);
+        step('cdrom_insert_stubdom_disk_ejected_aocomplete', 1077, 'rc=0');
+        step('cdrom_insert_stubdom_disk_ejected', 1107, 'rc=0');
+        const attached = await this.blockAttach(stub, { vdev, target: target ?? '', cdrom: true, access: 'r' }, lg);
+        step('cdrom_insert_ejected_aodevcb', 1128, 'rc=0');
+        // The stub domain's QEMU adds /dev/xvdX to its fd set once the PV disk is connected.
+        this.watchStubDisk(stub, d, attached, devid, this.info.profile === 'seed' ? stubFdset! : undefined);
+        step('cdrom_insert_ejected', 1170, 'rc=0');
+        writeParams(stub.domid, target ?? '', 'phy');
+        step('cdrom_insert_ejected', 1228, `stubdom_id=${stub.domid}`);
+        d.media.set(vdev, target);
+        step('cdrom_insert_ejected', 1255, 'Skipping qmp add-fd path');
+        step('cdrom_insert_ejected', 1262, 'out label rc=0');
+        step('cdrom_insert_ejected', 1269, `no callback; stubdom_id=${stub.domid}`);
+        if (!target) {
+          step('cdrom_insert_inserted', 1375, 'rc=0');
+          return;
+        }
+        let fdset: number | undefined = this.info.profile === 'seed' ? stubFdset : undefined;
+        if (this.info.profile === 'upstream') {
+          for (let i = 0; i < 200 && fdset === undefined; i++) {
+            const q = exec('query-fdsets');
+            const sets = q.ok ? (q.value as Array<{ 'fdset-id': number; fds: Array<{ opaque?: string }> }>) : [];
+            fdset = sets.find((s) => s.fds.some((f) => f.opaque === `stub-devid:${devid}`))?.['fdset-id'];
+            if (fdset === undefined) await this.clock.sleep(200);
+          }
+          if (fdset === undefined) throw new XlError(ERROR.TIMEDOUT, 'timeout');
+        }
+        for (let retries = 0; ; retries++) {
+          step('cdrom_insert_addfd_cb', 1295, 'rc=0');
+          const ch = exec('blockdev-change-medium', { id: `ide-${devid}`, filename: `/dev/fdset/${fdset!}`, format: 'host_device' });
+          if (!ch.ok) libxlLog(lg, 'error', AT.qmpError, d.domid, ch.desc);
+          step('cdrom_insert_inserted', 1375, `rc=${rcOf(ch)}`);
+          if (ch.ok) break;
+          if (this.info.profile !== 'seed' || retries >= 10) return qmpFail(ch, true);
+          step('cdrom_insert_inserted', 1379, 'Retrying QMP cdrom change\n');
+          await this.clock.sleep(100);
+        }
+      });
+    } catch (e) {
+      doneRc = e instanceof XlError ? e.rc : ERROR.FAIL;
+      throw e;
+    } finally {
+      step('cdrom_insert_done', 1476, `rc=${doneRc}`);
+    }
   }
 
   private watchStubDisk(stub: SimDomain, guest: SimDomain, dev: SimDevice, devid: number, fdsetId: number | undefined): void {
