@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { testEnv, type TestEnv } from './testenv.ts';
+import { parseXlLogLine } from '../../../machines/domain/xl-log.ts';
 
 let env: TestEnv | undefined;
 afterEach(async () => {
@@ -126,5 +127,25 @@ describe('soft reset (reference 9, seed 004)', () => {
       'Done. Rebooting now',
     ]);
     expect(e.store.as(0).exists('/local/domain/1')).toBe(false);
+  });
+});
+
+describe('xl log lines and the domain machine parser', () => {
+  it('every line the simulated monitor writes is one the domain machine recognises', async () => {
+    env = testEnv();
+    const e = env;
+    await e.host.create({ name: 'a', type: 'pv', boot_ms: 50, on: { crash: 'coredump-restart' } });
+    await e.host.create({ name: 'b', type: 'hvm', boot_ms: 50, pv: { product: 3, build: 1, unplug: 3 } });
+    await e.host.create({ name: 'c', type: 'pv', boot_ms: 50, on: { poweroff: 'rename-restart' } });
+    e.host.guestDo('a', 'crash');
+    e.host.guestDo('b', 'kexec');
+    e.host.guestDo('c', 'shutdown', 'poweroff');
+    await e.until(() => ['a', 'b', 'c'].every((n) => e.logs(`xl-${n}.log`).filter((l) => l.startsWith('Waiting')).length === 2));
+    for (const n of ['a', 'b', 'c']) {
+      const lines = e.logs(`xl-${n}.log`);
+      expect(lines.length).toBeGreaterThan(4);
+      for (const l of lines) expect(parseXlLogLine(l), l).not.toBeNull();
+    }
+    expect(e.logs('xl-c.log').some((l) => /^Preserving domain \d+ c with suffix-\d{8}T\d{4}Z$/.test(l))).toBe(true);
   });
 });
