@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator } from 'playwright-core';
-import { launch, openApp, ROOT, serve, shot, type AppPage, type Served } from './harness.ts';
+import { launch, openApp, ROOT, serve, shot, tab, type AppPage, type Served } from './harness.ts';
 
 describe('CD-ROM panel', () => {
   let served: Served;
@@ -27,7 +27,7 @@ describe('CD-ROM panel', () => {
 
   async function openDomain(name: string): Promise<Locator> {
     const { page } = app;
-    await page.getByRole('button', { name: 'Overview' }).click();
+    await tab(page, 'Overview');
     await page.locator(`[data-testid=domain-row][data-domain=${name}][data-state=running]`).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: `Open ${name}`, exact: true }).click();
     const panel = page.getByTestId('cdrom-panel');

@@ -94,3 +94,8 @@ export async function shot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: false });
   return file;
 }
+
+/** Switch view with the tab bar. */
+export async function tab(page: Page, name: 'Overview' | 'Domain' | 'Timeline' | 'Incidents' | 'Audit'): Promise<void> {
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name, exact: true }).click();
+}
