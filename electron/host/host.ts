@@ -652,6 +652,7 @@ export class LiveHost {
   /** If an actor's deadline has passed, record a host.tick so the timeout fires now, as it would in replay. */
   tick(): void {
     if (!this.recorder) return;
+    this.observe(this.observer.flushFloods());
     const now = this.o.now();
     let due = false;
     for (const a of this.recorder.router.view().actors) {
