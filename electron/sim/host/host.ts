@@ -1034,7 +1034,13 @@ export class SimHost {
     this.hvShutdownEvent(d.domid);
     this.opts.onEvent?.(`domain ${d.domid} shutdown ${reason}`);
     if (d.stubFor !== undefined) return;
-    if (d.monitored) d.cancel.push(this.clock.after(T.monitorReact, () => void this.monitor(d)));
+    if (d.monitored) {
+      d.cancel.push(
+        this.clock.after(T.monitorReact, () => {
+          this.monitor(d).catch((e: unknown) => this.opts.onEvent?.(`xl monitor for ${d.name}: ${(e as Error).message}`));
+        }),
+      );
+    }
   }
 
   private actionFor(d: SimDomain, reason: ShutdownReason): ShutdownAction | undefined {

@@ -195,7 +195,12 @@ export class QmpEndpoint {
         c.conn.write(qmpLine({ error: { class: 'GenericError', desc: seg.error } }));
         continue;
       }
-      this.command(c, seg.text);
+      try {
+        this.command(c, seg.text);
+      } catch (e) {
+        // A fault in the simulated machine behind a command must not take the simulator down.
+        c.conn.write(qmpLine({ error: { class: 'GenericError', desc: (e as Error).message } }));
+      }
       if (this.active !== c) return;
     }
   }
