@@ -29,7 +29,7 @@ class Exit extends Error {
   }
 }
 
-const COMMANDS = ['create', 'list', 'shutdown', 'reboot', 'destroy', 'pause', 'unpause', 'cd-insert', 'cd-eject', 'block-attach', 'block-detach', 'block-list', 'domid', 'domname', 'info'];
+const COMMANDS = ['create', 'list', 'shutdown', 'reboot', 'destroy', 'pause', 'unpause', 'cd-insert', 'cd-eject', 'block-attach', 'block-detach', 'block-list', 'network-list', 'domid', 'domname', 'info'];
 
 /** getopt for one subcommand: returns options seen and the operands left. */
 function getopt(args: string[], spec: string, long: Record<string, string> = {}): { opts: string[]; rest: string[] } {
@@ -314,14 +314,35 @@ export async function runXl(ctx: XlContext, argv: string[]): Promise<XlResult> {
       case 'block-list': {
         const { rest } = getopt(args, 'h');
         need(rest, 1, 'block-list');
-        out('Vdev  BE  handle state evt-ch ring-ref BE-path                       \n');
+        const L = (v: string | number, n: number) => String(v).padEnd(n);
+        out(`${L('Vdev', 5)} ${L('BE', 3)} ${L('handle', 6)} ${L('state', 5)} ${L('evt-ch', 6)} ${L('ring-ref', 8)} ${L('BE-path', 30)}\n`);
+        for (const q of rest) {
+          const d = host.find(q);
+          if (!d) {
+            err(`${q} is an invalid domain identifier\n`);
+            continue;
+          }
+          const x0 = host.store.as(0);
+          const num = (p: string) => Number(x0.tryRead(p) ?? -1);
+          for (const dev of d.devices.filter((v) => v.kind === 'vbd')) {
+            out(`${L(dev.devid, 5)} ${L(dev.backend, 3)} ${L(d.domid, 6)} ${L(num(`${dev.fe}/state`), 5)} ${L(num(`${dev.fe}/event-channel`), 6)} ${L(num(`${dev.fe}/ring-ref`), 8)} ${L(dev.be, 30)}\n`);
+          }
+        }
+        return { stdout, stderr, code: 0 };
+      }
+      case 'network-list': {
+        const { rest } = getopt(args, 'h');
+        need(rest, 1, 'network-list');
+        const L = (v: string | number, n: number) => String(v).padEnd(n);
+        const R = (v: string | number, n: number) => String(v).padStart(n);
+        out(`${L('Idx', 3)} ${L('BE', 2)} ${L('Mac Addr.', 17)} ${L('handle', 6)} ${L('state', 5)} ${L('evt-ch', 6)} ${R('tx-', 5)}/${L('rx-ring-ref', 5)} ${L('BE-path', 30)}\n`);
         for (const q of rest) {
           const d = findDomain(q);
-          for (const dev of d.devices.filter((x) => x.kind === 'vbd')) {
-            const x0 = host.store.as(0);
-            out(
-              `${String(dev.devid).padEnd(5)} ${String(dev.backend).padEnd(3)} ${String(d.domid).padEnd(6)} ${(x0.tryRead(`${dev.be}/state`) ?? '-').padEnd(5)} ${(x0.tryRead(`${dev.fe}/event-channel`) ?? '-1').padEnd(6)} ${(x0.tryRead(`${dev.fe}/ring-ref`) ?? '-1').padEnd(8)} ${dev.be}  \n`,
-            );
+          const x0 = host.store.as(0);
+          const num = (p: string) => Number(x0.tryRead(p) ?? -1);
+          for (const dev of d.devices.filter((v) => v.kind === 'vif')) {
+            const mac = x0.tryRead(`${dev.fe}/mac`) ?? '00:00:00:00:00:00';
+            out(`${L(dev.devid, 3)} ${L(dev.backend, 2)} ${mac}${R(dev.devid, 6)} ${R(num(`${dev.fe}/state`), 5)} ${R(num(`${dev.fe}/event-channel`), 6)} ${R(num(`${dev.fe}/tx-ring-ref`), 5)}/${L(num(`${dev.fe}/rx-ring-ref`), 11)} ${L(dev.be, 30)}\n`);
           }
         }
         return { stdout, stderr, code: 0 };

@@ -169,6 +169,18 @@ describe('xl errors and exit codes', () => {
     expect(r.stderr).toBe('libxl: error: libxl_device.c:1337:device_hotplug_child_death_cb: script: losetup failed\nlibxl_device_disk_add failed.\n');
   });
 
+  it('block-list and network-list print libxl device info in xl columns', async () => {
+    const { e, xl } = setup();
+    await e.host.create({ name: 'p', type: 'pv', boot_ms: 50, nics: 1, disks: [{ vdev: 'xvda', target: '/var/lib/images/p.img' }] });
+    await e.until(() => e.store.as(0).tryRead('/local/domain/1/device/vif/0/state') === '4' && e.store.as(0).tryRead('/local/domain/1/device/vbd/51712/state') === '4');
+    const b = (await xl('block-list', 'p')).stdout.split('\n');
+    expect(b[0]).toBe('Vdev  BE  handle state evt-ch ring-ref BE-path                       ');
+    expect(b[1]).toMatch(/^51712 0   1      4     \d+ +\d+ +\/local\/domain\/0\/backend\/vbd\/1\/51712 *$/);
+    const n = (await xl('network-list', 'p')).stdout.split('\n');
+    expect(n[0]).toBe('Idx BE Mac Addr.         handle state evt-ch   tx-/rx-ring-ref BE-path                       ');
+    expect(n[1]).toMatch(/^0   0  00:16:3e:[0-9a-f:]{8} {5}0 {5}4 +\d+ +\d+\/\d+ +\/local\/domain\/0\/backend\/vif\/1\/0 *$/);
+  });
+
   it('an unknown subcommand is not implemented', async () => {
     const { xl } = setup();
     expect(await xl('frobnicate')).toEqual({ stdout: '', stderr: 'command not implemented\n', code: 1 });
