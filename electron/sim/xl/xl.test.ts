@@ -175,10 +175,10 @@ describe('xl errors and exit codes', () => {
     await e.until(() => e.store.as(0).tryRead('/local/domain/1/device/vif/0/state') === '4' && e.store.as(0).tryRead('/local/domain/1/device/vbd/51712/state') === '4');
     const b = (await xl('block-list', 'p')).stdout.split('\n');
     expect(b[0]).toBe('Vdev  BE  handle state evt-ch ring-ref BE-path                       ');
-    expect(b[1]).toMatch(/^51712 0   1      4     \d+ +\d+ +\/local\/domain\/0\/backend\/vbd\/1\/51712 *$/);
+    expect(b[1]).toMatch(/^51712 0 {3}1 {6}4 {5}\d+ +\d+ +\/local\/domain\/0\/backend\/vbd\/1\/51712 *$/);
     const n = (await xl('network-list', 'p')).stdout.split('\n');
     expect(n[0]).toBe('Idx BE Mac Addr.         handle state evt-ch   tx-/rx-ring-ref BE-path                       ');
-    expect(n[1]).toMatch(/^0   0  00:16:3e:[0-9a-f:]{8} {5}0 {5}4 +\d+ +\d+\/\d+ +\/local\/domain\/0\/backend\/vif\/1\/0 *$/);
+    expect(n[1]).toMatch(/^0 {3}0 {2}00:16:3e:[0-9a-f:]{8} {5}0 {5}4 +\d+ +\d+\/\d+ +\/local\/domain\/0\/backend\/vif\/1\/0 *$/);
   });
 
   it('an unknown subcommand is not implemented', async () => {
