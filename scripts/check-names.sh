@@ -11,7 +11,9 @@ if [ -d renderer/src ]; then
     b=$(basename "$f")
     case "$b" in
       *.svelte) [[ $b =~ ^[A-Z][A-Za-z0-9]*\.svelte$ ]] || { echo "component names are PascalCase: $f"; bad=1; } ;;
-      *.ts) [[ $b =~ ^[a-z0-9]+(-[a-z0-9]+)*(\.svelte)?(\.test)?(\.d)?\.ts$ ]] || { echo "module names are kebab-case: $f"; bad=1; } ;;
+      # A component's test takes the component's name (G9); machine files take G11's suffixes.
+      [A-Z]*.svelte.test.ts) [ -f "$(dirname "$f")/${b%.test.ts}" ] || { echo "component test without its component: $f"; bad=1; } ;;
+      *.ts) [[ $b =~ ^[a-z0-9]+(-[a-z0-9]+)*(\.(machine|types|actors|model))?(\.svelte)?(\.test)?(\.d)?\.ts$ ]] || { echo "module names are kebab-case: $f"; bad=1; } ;;
     esac
   done < <(find renderer/src -type f \( -name '*.ts' -o -name '*.svelte' \))
 fi

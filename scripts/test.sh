@@ -8,10 +8,18 @@ cd "$(dirname "$0")/.."
 echo "== lint and types"
 npx eslint .
 npx tsc --noEmit -p tsconfig.json
+for extra in test/store-chromium/tsconfig.json renderer/tsconfig.json; do
+  if [ -f "$extra" ]; then npx tsc --noEmit -p "$extra"; fi
+done
 bash scripts/check-names.sh
 
 echo "== TypeScript tests"
 npx vitest run
+
+if [ -f renderer/vitest.config.ts ]; then
+  echo "== renderer (components, store on fake-indexeddb)"
+  npx vitest run --config renderer/vitest.config.ts
+fi
 
 if [ -f native/Makefile ]; then
   echo "== native helper"

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { args, type Io } from './main.ts';
 import { Chain } from '../../machines/events/chain.ts';
+import { canonicalJson } from '../../machines/events/canonical.ts';
 import { manifestFor } from '../../machines/events/bundle.ts';
 import { ALL_BINDINGS, machineVersions } from '../../machines/host/bindings.ts';
 import { Replayer } from '../../machines/host/replay.ts';
@@ -89,7 +90,7 @@ BENCHES.push({
     const full = new HostRouter(ALL_BINDINGS);
     for (let i = 0; i < target; i++) full.apply(all[i]);
     const fullMs = performance.now() - t0;
-    const same = JSON.stringify(full.view()) === JSON.stringify(router.view());
+    const same = canonicalJson(full.view()) === canonicalJson(router.view());
     return [
       { name: 'replay', figure: Math.round(b), unit: 'records/s', baseline: Math.round(a), baselineLabel: 'read + parse + hash-check', ratio: b / a, notes: { records: n, actors: r.router.actorCount, incidents: r.router.incidents.length, faults: r.router.faults.length, replaySecs, readSecs } },
       { name: 'seek', figure: +seekMs.toFixed(1), unit: 'ms', baseline: +fullMs.toFixed(1), baselineLabel: 'full replay to the same seq', ratio: fullMs / seekMs, notes: { seq: target, snapshotEvery: every, sameState: same } },
@@ -102,6 +103,11 @@ const { xenstoreBench } = await import('./bench-xenstore.ts');
 BENCHES.push(xenstoreBench);
 const { helperBench } = await import('./bench-helper.ts');
 BENCHES.push(helperBench);
+const { hostBench } = await import('../host/bench-host.ts');
+BENCHES.push(hostBench);
+// The store in real Chromium (IndexedDB through Dexie): needs /usr/bin/chromium.
+const { storeBench } = await import('../../test/store-chromium/bench.ts');
+BENCHES.push(storeBench);
 
 export async function benchCmd(argv: string[], io: Io): Promise<number> {
   const a = args(argv, { json: { type: 'boolean' }, records: { type: 'string' }, only: { type: 'string' } }, 0);
