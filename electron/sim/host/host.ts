@@ -695,7 +695,16 @@ export class SimHost {
     d.dm = dm;
     const emulator = d.stubdomid ?? 0;
     dm.hooks = {
-      imageSize: (p) => this.fs.size(p),
+      imageSize: (p) => {
+        // Simulated images first; an fd the helper passed names a real file.
+        const sim = this.fs.size(p);
+        if (sim !== undefined) return sim;
+        try {
+          return fs.statSync(p).size;
+        } catch {
+          return undefined;
+        }
+      },
       reset: () => this.clock.after(5, () => this.hvShutdown(d, 'reboot')),
       powerdown: () => d.cancel.push(this.clock.after(T.acpi, () => this.guestDo(d.name, 'shutdown', 'poweroff'))),
       stop: () => d.ioreq?.list().forEach((s) => d.ioreq?.setState(s.emulator, s.id, false)),
