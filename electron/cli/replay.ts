@@ -1,25 +1,18 @@
 import { args, parseSeq, type Io } from './main.ts';
-import { readBundleFile } from '../shared/bundle-io.ts';
-import { ALL_BINDINGS } from '../../machines/host/bindings.ts';
-import { Replayer } from '../../machines/host/replay.ts';
+import { foldBundle } from './fold.ts';
 import type { HostView } from '../../machines/host/router.ts';
 
 /** `xendeck replay FILE [--at SEQ] [--json]` */
 export async function replayCmd(argv: string[], io: Io): Promise<number> {
   const a = args(argv, { at: { type: 'string' }, json: { type: 'boolean' } });
   const at = parseSeq(a.values.at, '--at');
-  const r = new Replayer(ALL_BINDINGS, undefined, { keepTransitions: false, checkTransitions: false });
-  const { manifest } = await readBundleFile(a.positionals[0], {
-    onRecord: (rec) => {
-      if (at !== undefined && rec.seq > at) return false;
-      r.push(rec);
-    },
-  });
+  const { manifest, replayer, from } = await foldBundle(a.positionals[0], { at, replay: { keepTransitions: false, checkTransitions: false }, requireReplay: false });
   if (at !== undefined && (at < manifest.from - 1 || at > manifest.to)) {
     io.err(`xendeck replay: --at ${at} is outside the bundle (seq ${manifest.from}..${manifest.to})`);
     return 2;
   }
-  const view = r.view();
+  if (from === null && manifest.count > 0) io.err(`xendeck replay: note: the bundle starts at seq ${manifest.from} without a snapshot; states before it are unknown`);
+  const view = replayer!.view();
   if (a.values.json) io.out(JSON.stringify(view, null, 2));
   else io.out(formatView(view));
   return 0;

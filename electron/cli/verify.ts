@@ -1,41 +1,28 @@
 import { args, type Io } from './main.ts';
-import { readBundleFile } from '../shared/bundle-io.ts';
-import { fingerprint } from '../../machines/events/bundle.ts';
-import { ALL_BINDINGS } from '../../machines/host/bindings.ts';
-import { Replayer } from '../../machines/host/replay.ts';
+import { foldBundle } from './fold.ts';
 
 /**
  * `xendeck verify FILE`: schema, hash chain, gaps, manifest, and that replaying
- * reproduces the recorded machine.transition records. One line out; exit 0 only
- * if all hold, 1 with the reason if not, 2 if the file is unreadable or not a bundle.
+ * reproduces the recorded machine.transition records (from seq 1, or from the
+ * snapshot an exported range carries). One line out; exit 0 only if all hold,
+ * 1 with the reason if not, 2 if the file is unreadable or not a bundle.
  */
 export async function verifyCmd(argv: string[], io: Io): Promise<number> {
   const a = args(argv, {});
-  let r: Replayer | null = null;
-  let first = true;
-  const { manifest } = await readBundleFile(a.positionals[0], {
-    onRecord: (rec) => {
-      if (first) {
-        first = false;
-        // Transitions can only be reproduced from the start of history (or from a snapshot).
-        if (rec.seq === 1) r = new Replayer(ALL_BINDINGS, undefined, { keepTransitions: false });
-      }
-      r?.push(rec);
-    },
-  });
-  const rep = r as Replayer | null;
-  const mismatch = rep?.finish();
+  const { manifest, replayer, from, fingerprint } = await foldBundle(a.positionals[0], { replay: { keepTransitions: false } });
+  const mismatch = replayer?.finish();
   if (mismatch) {
     io.out(`FAILED: replay does not reproduce history: ${mismatch.message}`);
     return 1;
   }
-  const det = !rep
+  const det = !replayer
     ? manifest.count === 0
       ? 'empty bundle'
       : `replay not checked: the bundle starts at seq ${manifest.from} without a snapshot`
-    : rep.checked
-      ? `replay reproduced all ${rep.recordedCount} recorded transitions`
+    : replayer.checked
+      ? `replay${from === 'snapshot' ? ` from the snapshot at seq ${manifest.from - 1}` : ''} reproduced all ${replayer.recordedCount} recorded transitions`
       : 'no transitions recorded to compare';
-  io.out(`ok: ${manifest.count} records, seq ${manifest.from}..${manifest.to}, chain intact; ${det}; fingerprint ${fingerprint(manifest)}`);
+  const extras = [manifest.redactions?.length ? `${manifest.redactions.length} redaction(s)` : '', manifest.pruned?.length ? `${manifest.pruned.length} pruned range(s)` : ''].filter(Boolean).join(', ');
+  io.out(`ok: ${manifest.count} records, seq ${manifest.from}..${manifest.to}, chain intact${extras ? ` (${extras})` : ''}; ${det}; fingerprint ${fingerprint}`);
   return 0;
 }
