@@ -27,7 +27,8 @@
  *
  * Pure and deterministic: no Node, no timers; time comes from the
  * observations' `ts` and from `flush(ts)`. A clock that jumps backwards counts
- * as no time elapsed (the buckets never refill from it, and never stall on it).
+ * as no time elapsed (the buckets never refill from it, and never stall on it);
+ * observations a little out of order (within `clockJumpMs`) add no time either.
  */
 import type { Observation } from '../../machines/events/record.ts';
 
@@ -71,6 +72,8 @@ export interface GuestInputConfig {
   maxHeldEssential: number;
   /** Domains with filter state; the least recently active one is summarised and forgotten beyond this. */
   maxDomains: number;
+  /** A `ts` further back than this from the latest is the host clock jumping (not an observation arriving late). */
+  clockJumpMs: number;
 }
 
 /**
@@ -109,6 +112,7 @@ export const DEFAULT_GUEST_INPUT_CONFIG: Readonly<GuestInputConfig> = Object.fre
   maxCoalescedKeys: 64,
   maxHeldEssential: 16,
   maxDomains: 4096,
+  clockJumpMs: 2000,
 });
 
 // Values: bytes-safe strings ------------------------------------------------------
@@ -355,7 +359,7 @@ export class GuestInputFilter {
 
   constructor(config: Partial<GuestInputConfig> = {}) {
     const c = { ...DEFAULT_GUEST_INPUT_CONFIG, ...config };
-    for (const k of ['recordsPerSec', 'recordBurst', 'bytesPerSec', 'byteBurst', 'essentialPerSec', 'essentialBurst', 'maxValueBytes', 'coalesceMs', 'summaryMaxMs', 'maxCoalescedKeys', 'maxHeldEssential', 'maxDomains'] as const) {
+    for (const k of ['recordsPerSec', 'recordBurst', 'bytesPerSec', 'byteBurst', 'essentialPerSec', 'essentialBurst', 'maxValueBytes', 'coalesceMs', 'summaryMaxMs', 'maxCoalescedKeys', 'maxHeldEssential', 'maxDomains', 'clockJumpMs'] as const) {
       if (!Number.isFinite(c[k]) || c[k] < 0) throw new RangeError(`guest input: ${k} must be a number ≥ 0`);
     }
     if (c.maxDomains < 1) throw new RangeError('guest input: maxDomains must be ≥ 1');
@@ -483,9 +487,22 @@ export class GuestInputFilter {
 
   // Budgets -----------------------------------------------------------------------
 
+  /**
+   * Move the filter clock to `ts`. Forward steps add their length. A step back
+   * of at most `clockJumpMs` is an observation that arrived out of order: no
+   * time passes, and the clock waits until `ts` passes the latest seen. A
+   * longer step back is the host clock jumping: no time passes and later
+   * steps count from the new `ts`, so a jump never stalls the budgets.
+   */
   private advance(ts: number): void {
-    if (this.lastTs !== undefined && ts > this.lastTs) this.clock += ts - this.lastTs;
-    this.lastTs = ts;
+    if (this.lastTs === undefined || ts < this.lastTs - this.config.clockJumpMs) {
+      this.lastTs = ts;
+      return;
+    }
+    if (ts > this.lastTs) {
+      this.clock += ts - this.lastTs;
+      this.lastTs = ts;
+    }
   }
 
   private domain(domid: number, out: Observation[], ts: number): DomainState {
