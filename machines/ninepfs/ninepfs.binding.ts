@@ -47,10 +47,12 @@ function uuidFor(rec: XRecord, ctx: RouteContext, domid: number): string | undef
   return ctx.uuidOf(domid) ?? (rec.domid === domid ? rec.uuid : undefined);
 }
 
-function priorKeys(p: DevicePath, ctx: RouteContext): NinepfsKey[] {
+function priorKeys(p: DevicePath, rec: XRecord, ctx: RouteContext): NinepfsKey[] {
   const out: NinepfsKey[] = [];
   const fe = deviceDir({ ...p, side: 'frontend', key: '' });
-  const beDir = p.side === 'backend' ? deviceDir(p) : ctx.read(`${fe}/backend`);
+  // The record creating the actor may be the frontend's own `backend` pointer (the mirror holds it only after routing).
+  const pointer = p.side === 'frontend' && p.key === 'backend' ? String((rec.data as { value?: unknown }).value) : undefined;
+  const beDir = p.side === 'backend' ? deviceDir(p) : (pointer ?? ctx.read(`${fe}/backend`));
   const be = beDir !== undefined ? parseDevicePath(beDir) : undefined;
   for (const key of FRONTEND_PRIOR_KEYS) {
     const value = ctx.read(`${fe}/${key}`);
@@ -89,7 +91,7 @@ function routeNinepfs(rec: XRecord, ctx: RouteContext): Routed[] {
       value: String((rec.data as { value?: unknown }).value ?? ''),
     };
     if (p.side === 'backend') event.backendDomid = p.backendDomid;
-    if (!ctx.has(id)) event.prior = priorKeys(p, ctx);
+    if (!ctx.has(id)) event.prior = priorKeys(p, rec, ctx);
     return [{ id, uuid, input: { uuid, domid: p.domid, devid: p.devid }, event: event as Routed['event'] }];
   }
   const targets = p ? (p.key === '' || tracked(p) ? [p] : []) : devicesBelow(path, (q) => ctx.children(q));

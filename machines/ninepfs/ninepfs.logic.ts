@@ -85,6 +85,15 @@ function frontendChanged(c: NinepfsContext, seq: number, initial: boolean): Nine
       next = reason ? expectNow(next, 'closed', seq, reason, 'validation') : expectNow(next, 'connected', seq);
       break;
     }
+    case 4: {
+      // Watches coalesce: a frontend first seen Connected went through Initialised, which the
+      // daemon handled (the frontend only connects after the backend did). Judge it as that step.
+      if (c.daemonFrontendState === undefined || c.daemonFrontendState < 3) {
+        const reason = checkFrontend(c.fe);
+        next = reason ? expectNow(next, 'closed', seq, reason, 'validation') : expectNow(next, 'connected', seq);
+      }
+      break;
+    }
     case 5:
       next = expectNow(next, 'closing', seq, 'frontend Closing');
       break;
