@@ -43,6 +43,8 @@ export interface SimulatorOptions {
   socketPath?: string;
   /** Do not play the scenario's steps (domains are still created). */
   noSteps?: boolean;
+  /** Device model for HVM guests without a stub domain: simulated QEMU (default) or a real qemu-system-x86_64 (`--dm qemu`). */
+  dm?: 'sim' | 'qemu';
   /** QMP listener; the python3 fd-passing bridge when python3 is there, else Node's own. */
   qmpListener?: QmpListener;
 }
@@ -97,6 +99,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     info: scenario ? { xen: scenario.host.xen, qemu: scenario.host.qemu, profile: scenario.host.profile } : undefined,
     fs: fsys,
     qmpListener: opts.qmpListener ?? fdBridgeListener(),
+    dm: opts.dm,
     onEvent: simLog,
     onObservation: (rec) => events.emit('observation', rec),
   });

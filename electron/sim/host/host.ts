@@ -31,6 +31,7 @@ import { PlatformDevice, runPvProbe, type ProbeOutcome } from './unplug.ts';
 import { ERROR, SHUTDOWN_REASONS, domainSpecSchema, type DiskSpec, type DomInfo, type DomainSpec, type DomainSpecInput, type HostInfo, type P9Spec, type ShutdownAction, type ShutdownReason } from './types.ts';
 import { DeviceModel, type FdInfo } from '../qmp/dm.ts';
 import { QmpEndpoint, type QmpListener } from '../qmp/qmp-server.ts';
+import { RealQemu } from '../qmp/real-qemu.ts';
 
 /** Simulated durations in ms. */
 export const T = {
@@ -100,6 +101,8 @@ export interface SimDomain {
   monitorPid?: number;
   dm?: DeviceModel;
   qmp?: QmpEndpoint;
+  /** With `dm: 'qemu'`: the real QEMU serving this domain's QMP socket. */
+  realQemu?: RealQemu;
   ioreq?: IoreqTable;
   platform?: PlatformDevice;
   pvUp: boolean;
@@ -124,6 +127,8 @@ export interface HostOptions {
   info?: Partial<HostInfo>;
   fs?: HostFs;
   qmpListener?: QmpListener;
+  /** Device model for HVM guests without a stub domain: the simulated QEMU (default) or a real qemu-system-x86_64. */
+  dm?: 'sim' | 'qemu';
   /** Called for every notable simulator event (for the runner's log). */
   onEvent?: (line: string) => void;
   /**
@@ -680,7 +685,28 @@ export class SimHost {
 
   // ---------------------------------------------------------------- device model
 
+  /** `dm: 'qemu'`: a real QEMU owns the QMP socket; Xen's side (ioreq server, device-model state) stays simulated. */
+  private async startRealQemu(d: SimDomain, lg: LibxlLogger): Promise<void> {
+    const sock = path.join(this.opts.qmpDir, `qmp-libxl-${d.domid}`);
+    const cdroms = d.spec.disks.filter((x) => x.cdrom).map((x) => ({ devid: vdevToDevid(x.vdev)!.devid, index: vdevToDevid(x.vdev)!.disk }));
+    const q = new RealQemu(sock, d.name, cdroms, (line) => this.qemuLog(d, line));
+    libxlLog(lg, 'debug', 'libxl_dm.c:3002:libxl__spawn_local_dm', d.domid, 'Spawning device-model /usr/bin/qemu-system-x86_64 with arguments:');
+    d.qemuPid = await q.start();
+    d.realQemu = q;
+    fs.writeFileSync(path.join(this.opts.lockDir, `userdata-l.${d.domid}.${d.uuid}.qmp-socket-lock`), '');
+    this.x0.write(`/local/domain/${d.domid}/image/device-model-pid`, String(d.qemuPid));
+    d.ioreq = new IoreqTable(
+      d.domid,
+      (line) => this.qemuLog(d, line),
+      (r) => this.opts.onObservation?.({ src: 'sim', type: 'ioreq.op', domid: d.domid, data: { ...r, xen: this.info.xen } }),
+    );
+    const id = d.ioreq.create(0, 1);
+    if (id.ok) d.ioreq.setState(0, id.value, true);
+    this.x0.write(`/local/domain/0/device-model/${d.domid}/state`, 'running');
+  }
+
   private async startDeviceModel(d: SimDomain, lg: LibxlLogger): Promise<void> {
+    if (this.opts.dm === 'qemu' && !d.spec.stubdom) return this.startRealQemu(d, lg);
     const [major, minor, micro] = this.info.qemu.split('.').map(Number);
     const cdroms = d.spec.disks.filter((x) => x.cdrom);
     const hds = d.spec.disks.filter((x) => !x.cdrom);
@@ -763,6 +789,12 @@ export class SimHost {
   }
 
   private qemuDied(d: SimDomain): void {
+    if (d.realQemu) {
+      d.realQemu.stop();
+      d.realQemu = undefined;
+      d.ioreq?.list().forEach((s) => d.ioreq?.destroy(s.emulator, s.id));
+      return;
+    }
     if (!d.dm) return;
     d.dm.alive = false;
     void d.qmp?.stop();
@@ -1148,6 +1180,10 @@ export class SimHost {
     x.tryRead(`${dom}/store/ring-ref`);
     x.tryRead(`${dom}/console/ring-ref`);
     x.tryRead(`${dom}/console/tty`);
+    if (d.realQemu?.alive) {
+      const save = path.join(this.opts.lockDir, `qemu-save.${d.domid}`);
+      await d.realQemu.session([{ execute: 'stop' }, { execute: 'xen-save-devices-state', arguments: { filename: save, live: false } }]).catch(() => undefined);
+    }
     if (d.qmp && d.dm?.alive) {
       await d.qmp.session(async (exec) => {
         exec('stop');
@@ -1194,7 +1230,7 @@ export class SimHost {
     const wasMonitored = d.monitored;
     for (const c of d.cancel.splice(0)) c();
     if (d.stubdomid !== undefined && this.domains.has(d.stubdomid)) await this.destroy(d.stubdomid);
-    if (d.dm) {
+    if (d.dm || d.realQemu) {
       this.qemuDied(d);
       d.ioreq?.destroyAll();
     }
@@ -1292,6 +1328,7 @@ export class SimHost {
     }
     const devid = vdevToDevid(vdev)!.devid;
     const stub = d.stubdomid !== undefined ? this.domains.get(d.stubdomid) : undefined;
+    if (d.realQemu && !stub) return this.cdInsertReal(d, d.realQemu, vdev, vdevToDevid(vdev)!.devid, target, disk.format ?? 'raw', lg);
     if (!d.qmp || !d.dm?.alive) {
       libxlLog(lg, 'error', AT.qmpError, d.domid, 'Connection refused');
       throw new XlError(ERROR.FAIL, 'QMP socket not available');
@@ -1419,6 +1456,42 @@ export class SimHost {
     }
   }
 
+  /** Reference 4.3 against a real QEMU: two QMP sessions around libxl's xenstore updates. */
+  private async cdInsertReal(d: SimDomain, q: RealQemu, vdev: string, devid: number, target: string | undefined, fmt: string, lg: LibxlLogger): Promise<void> {
+    const writeParams = (params: string) =>
+      this.x0.transaction((t) => {
+        for (const p of [`/local/domain/0/backend/qdisk/${d.domid}/${devid}`, `/libxl/${d.domid}/device/vbd/${devid}`]) {
+          if (!t.exists(p)) continue;
+          t.write(`${p}/type`, 'qdisk');
+          t.write(`${p}/params`, params);
+        }
+      });
+    const fail = (r: { execute: string; error?: { class: string; desc: string } } | undefined) => {
+      if (!r?.error) return;
+      libxlLog(lg, 'error', AT.qmpError, d.domid, r.error.desc);
+      throw new XlError(r.error.class === 'GenericError' ? ERROR.QMP_GENERIC_ERROR : r.error.class === 'DeviceNotFound' ? ERROR.QMP_DEVICE_NOT_FOUND : ERROR.FAIL, r.error.desc);
+    };
+    let r;
+    try {
+      r = await q.session([{ execute: 'query-version' }, { execute: 'eject', arguments: { id: `ide-${devid}` } }]);
+    } catch (e) {
+      libxlLog(lg, 'error', AT.qmpError, d.domid, (e as Error).message);
+      throw new XlError(ERROR.FAIL, (e as Error).message);
+    }
+    fail(r.replies.find((x) => x.error));
+    writeParams('');
+    if (target) {
+      const r2 = await q.session([
+        { execute: 'add-fd', arguments: { opaque: `${fmt}:${target}` }, file: target },
+        { execute: 'blockdev-change-medium', arguments: { id: `ide-${devid}`, filename: '/dev/fdset/$FDSET', format: fmt } },
+      ]);
+      fail(r2.replies[0]);
+      fail(r2.replies[1]);
+      writeParams(`${fmt === 'raw' ? 'aio' : fmt}:${target}`);
+    }
+    d.media.set(vdev, target);
+  }
+
   private watchStubDisk(stub: SimDomain, guest: SimDomain, dev: SimDevice, devid: number, fdsetId: number | undefined): void {
     const unwatch = this.store.watch(
       `${dev.fe}/state`,
@@ -1454,6 +1527,7 @@ export class SimHost {
   }
 
   qemuKill(d: SimDomain): void {
+    if (d.realQemu) return this.qemuDied(d);
     if (!d.dm?.alive) return;
     d.dm.onEvent('SHUTDOWN', { guest: false, reason: 'host-signal' });
     this.qemuDied(d);
@@ -1482,6 +1556,7 @@ export class SimHost {
       for (const c of d.cancel.splice(0)) c();
       for (const dev of d.devices) for (const u of dev.unwatch.splice(0)) u();
       await d.qmp?.stop();
+      d.realQemu?.stop();
     }
     this.ninepfsd?.stop();
   }
