@@ -98,6 +98,25 @@ describe('host overview (demo scenario)', () => {
     await shot(page, 'domain-detail-dark');
   });
 
+  it('every control has an accessible name', async () => {
+    const { page } = app;
+    for (const t of ['Overview', 'Domain', 'Timeline', 'Incidents', 'Audit'] as const) {
+      await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: t, exact: true }).click();
+      const unnamed = await page.evaluate(() => {
+        const out: string[] = [];
+        for (const el of document.querySelectorAll<HTMLElement>('button, input, select, textarea, [role=img]')) {
+          if (el.closest('dialog:not([open])')) continue;
+          const id = el.id;
+          const label = (id && document.querySelector(`label[for="${id}"]`)?.textContent?.trim()) || el.closest('label')?.textContent?.trim();
+          const name = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || label || (el.tagName === 'BUTTON' ? el.textContent?.trim() : '') || el.getAttribute('title');
+          if (!name) out.push(el.outerHTML.slice(0, 120));
+        }
+        return out;
+      });
+      expect(unnamed, t).toEqual([]);
+    }
+  });
+
   it('runs under the strict CSP without violations or errors', () => {
     expect(app.problems).toEqual([]);
   });
