@@ -95,6 +95,21 @@ describe('history: soft reset incident, replay, audit', () => {
     await expect(diff.textContent()).resolves.toMatch(/soft resetting[\s\S]*running/);
     await shot(page, 'replay-diff');
     await diff.getByRole('button', { name: 'Close the comparison' }).click();
+  });
+
+  it('bookmarks the moment at the cursor with a note, and the note can be changed', async () => {
+    const { page } = app;
+    await tab(page, 'Incidents');
+    await page.getByLabel('Note', { exact: true }).fill('guest came back after kexec');
+    await page.getByRole('button', { name: `Bookmark record #${incident.to}` }).click();
+    const row = page.locator(`[data-testid=incident-row][data-kind=bookmark][data-from="${incident.to}"]`);
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toContain('guest came back after kexec');
+    await row.getByRole('button', { name: /Edit the note/ }).click();
+    await row.getByRole('textbox').fill('kexec: soft reset #1 done');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await row.filter({ hasText: 'kexec: soft reset #1 done' }).waitFor();
+    await shot(page, 'incidents-bookmark');
     await page.getByRole('button', { name: 'Back to live' }).first().click();
     await page.getByTestId('history-banner').waitFor({ state: 'detached' });
   });
