@@ -77,4 +77,14 @@ describe('CD-ROM panel', () => {
     await shot(page, 'cdrom-force-ejected');
     expect(app.problems).toEqual([]);
   });
+
+  it('when the host goes away the page says so and keeps showing the history it holds', async () => {
+    const { page } = app;
+    await served.stop();
+    await page.getByTestId('link-state').filter({ hasText: 'Connection lost' }).waitFor({ timeout: 30_000 });
+    await expect(page.getByRole('alert').filter({ hasText: 'connection to the host was lost' }).count()).resolves.toBe(1);
+    await tab(page, 'Overview');
+    await expect(page.locator('[data-testid=domain-row][data-domain=win10]').count()).resolves.toBe(1);
+    await shot(page, 'connection-lost');
+  });
 });

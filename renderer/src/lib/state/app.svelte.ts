@@ -62,6 +62,8 @@ export class AppState {
   notify(text: string, kind: Notice['kind'] = 'info'): void {
     const n = { id: this.nextNotice++, kind, text };
     this.notices = [...this.notices, n].slice(-4);
+    // Information fades by itself; errors stay until dismissed.
+    if (kind === 'info') setTimeout(() => this.dismiss(n.id), 6000);
   }
 
   dismiss(id: number): void {

@@ -22,7 +22,7 @@ describe('HostLink: the store follows the host', () => {
   it('reports the store tail on connect, commits pushed batches, acks them, and the live view follows', async () => {
     const fake = new FakeApi();
     const db = freshDb();
-    const link = new HostLink(fake.api, db);
+    const link = new HostLink(fake.api, db, { heartbeatMs: 0 });
     await link.start();
     expect(fake.callsOf('connect')).toEqual([[{ tail: { seq: 0, hash: ZERO_HASH } }]]);
     expect(link.state).toBe('live');
@@ -45,7 +45,7 @@ describe('HostLink: the store follows the host', () => {
   it('a re-sent batch is stored once and acked again', async () => {
     const fake = new FakeApi();
     const db = freshDb();
-    const link = new HostLink(fake.api, db);
+    const link = new HostLink(fake.api, db, { heartbeatMs: 0 });
     await link.start();
     fake.push('records', { records: recs.slice(0, 30) });
     fake.push('records', { records: recs.slice(0, 30) });
@@ -57,7 +57,7 @@ describe('HostLink: the store follows the host', () => {
   it('a batch that does not chain is refused whole, and the link says so', async () => {
     const fake = new FakeApi();
     const db = freshDb();
-    const link = new HostLink(fake.api, db);
+    const link = new HostLink(fake.api, db, { heartbeatMs: 0 });
     await link.start();
     fake.push('records', { records: recs.slice(0, 10) });
     fake.push('records', { records: recs.slice(12, 20) });
@@ -72,7 +72,7 @@ describe('HostLink: the store follows the host', () => {
     const fake = new FakeApi();
     const db = freshDb();
     await appendEvents(db, recs);
-    const link = new HostLink(fake.api, db);
+    const link = new HostLink(fake.api, db, { heartbeatMs: 0 });
     await link.start();
     expect(fake.callsOf('connect')[0]).toEqual([{ tail: { seq: recs.length, hash: recs[recs.length - 1].hash } }]);
     expect(link.view.seq).toBe(recs.length);
@@ -82,7 +82,7 @@ describe('HostLink: the store follows the host', () => {
   it('a store holding another history is told apart, with what to do', async () => {
     const fake = new FakeApi();
     fake.connectResult = { ...fake.connectResult, status: 'conflict' };
-    const link = new HostLink(fake.api, freshDb());
+    const link = new HostLink(fake.api, freshDb(), { heartbeatMs: 0 });
     await link.start();
     expect(link.state).toBe('conflict');
     expect(link.message).toMatch(/another host history.*start a new store/);
@@ -95,10 +95,27 @@ describe('HostLink: the store follows the host', () => {
     await expect(link.command({ op: 'pause', domain: 'web' })).rejects.toThrow(/xendeck serve/);
   });
 
+  it('a host that stops answering is shown as lost; when it answers again the store reconnects with its tail', async () => {
+    const fake = new FakeApi();
+    const link = new HostLink(fake.api, freshDb(), { heartbeatMs: 0, answerMs: 20 });
+    await link.start();
+    let answer = false;
+    const real = fake.api.status;
+    fake.api.status = () => (answer ? real() : new Promise(() => {}));
+    await link.check();
+    expect(link.state).toBe('lost');
+    expect(link.message).toMatch(/connection to the host was lost .*reconnect/);
+    answer = true;
+    await link.check();
+    expect(link.state).toBe('live');
+    expect(fake.callsOf('connect')).toHaveLength(2);
+    link.stop();
+  });
+
   it('keeps each command with its result, newest first', async () => {
     const fake = new FakeApi();
     fake.commandHandler = (req) => (req.op === 'destroy' ? { cmd: 'c2', ok: false, error: 'no such domain' } : { cmd: 'c1', ok: true });
-    const link = new HostLink(fake.api, freshDb());
+    const link = new HostLink(fake.api, freshDb(), { heartbeatMs: 0 });
     await link.start();
     const a = await link.command({ op: 'pause', domain: 'web' });
     const b = await link.command({ op: 'destroy', domain: 'gone' });
@@ -112,7 +129,7 @@ describe('HostLink: the store follows the host', () => {
 
   it('a command the contract refuses never reaches the host', async () => {
     const fake = new FakeApi();
-    const link = new HostLink(fake.api, freshDb());
+    const link = new HostLink(fake.api, freshDb(), { heartbeatMs: 0 });
     await link.start();
     const r = await link.command({ op: 'cd-insert', domain: 'win10', vdev: 'hdc', path: 'relative/path.iso' });
     expect(r.ok).toBe(false);

@@ -55,10 +55,12 @@ export class HostLink {
   private incidentCount = 0;
   private stopped = false;
 
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+
   constructor(
     private readonly api: Api | null,
     readonly db: AppDb,
-    private readonly opts: { onError?: (e: unknown) => void } = {},
+    private readonly opts: { onError?: (e: unknown) => void; heartbeatMs?: number; answerMs?: number } = {},
   ) {
     this.engine = new ReplayEngine(db);
     if (!api) this.state = 'no-host';
@@ -83,6 +85,30 @@ export class HostLink {
       }),
     );
     await this.connect();
+    const every = this.opts.heartbeatMs ?? 5000;
+    if (every > 0) this.heartbeat = setInterval(() => void this.check(), every);
+  }
+
+  /** Ask the host for its status: no answer in time means the link is down (the transport reconnects by itself). */
+  async check(): Promise<void> {
+    if (!this.api || this.stopped) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const s = await Promise.race([
+        this.api.status(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), this.opts.answerMs ?? 3000))),
+      ]);
+      this.status = s;
+      // Back after a loss: report the tail again so nothing pushed meanwhile is missed.
+      if (this.state === 'lost') await this.connect();
+    } catch (e) {
+      if (this.state === 'live' || this.state === 'connecting') {
+        const why = (e as Error).message;
+        this.lost(`The connection to the host was lost${/lost/.test(why) ? '' : ` (${why})`}. Xendeck keeps trying to reconnect; check that xendeck serve or the app is still running. History recorded so far is safe in this browser.`);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** (Re)connect: report the store's tail; the host answers with what it will send. */
@@ -215,6 +241,7 @@ export class HostLink {
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.heartbeat);
     for (const u of this.unsubs.splice(0)) u();
   }
 }
