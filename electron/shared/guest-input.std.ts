@@ -11,7 +11,9 @@
  *    xl, logs, people, the helper): nothing another domain does waits behind a
  *    flood;
  *  - budgets each domain's guest writes with two token buckets (records and
- *    bytes); what is over budget is not recorded but counted;
+ *    bytes); what is over budget is not recorded one by one: it is counted,
+ *    and the latest write or removal of each path (up to `maxHeldLatest`) is
+ *    recorded when the episode ends, after its `dropped` summary;
  *  - keeps frontend `state` keys and `control/shutdown`, which the machines
  *    need, on a separate and much larger budget; over that budget only each
  *    key's latest value is kept and recorded at the next flush, so the
@@ -70,6 +72,12 @@ export interface GuestInputConfig {
   maxCoalescedKeys: number;
   /** Essential keys held per domain while over the essential budget; beyond this, values are dropped (counted). */
   maxHeldEssential: number;
+  /**
+   * Paths per domain whose latest over-budget write or removal is kept (LRU)
+   * and recorded when the drop episode ends, so history ends where the guest
+   * left its nodes; superseded and evicted ones are counted.
+   */
+  maxHeldLatest: number;
   /** Domains with filter state; the least recently active one is summarised and forgotten beyond this. */
   maxDomains: number;
   /** A `ts` further back than this from the latest is the host clock jumping (not an observation arriving late). */
@@ -111,6 +119,7 @@ export const DEFAULT_GUEST_INPUT_CONFIG: Readonly<GuestInputConfig> = Object.fre
   summaryMaxMs: 10_000,
   maxCoalescedKeys: 64,
   maxHeldEssential: 16,
+  maxHeldLatest: 64,
   maxDomains: 4096,
   clockJumpMs: 2000,
 });
@@ -329,6 +338,12 @@ interface DomainState {
   noisy: Map<string, Held | null>;
   /** Essential values held back while over the essential budget, by path. */
   heldEssential: Map<string, Held>;
+  /** Latest over-budget write (`w:path`) or removal (`r:path`) per path, oldest first. */
+  latest: Map<string, Held>;
+  /** How many entries of `latest` are removals (they must be recorded before anything below them). */
+  latestRms: number;
+  /** Filter clock when the current rate episode began (a count or a held latest value). */
+  rateStarted?: number;
 }
 
 /** Internal size, for memory bounds. */
@@ -336,6 +351,7 @@ export interface GuestInputStats {
   domains: number;
   coalescedKeys: number;
   heldEssential: number;
+  heldLatest: number;
   /** Held-back observations (noisy + essential), each at most one value of `maxValueBytes` once recorded. */
   held: number;
 }
@@ -359,7 +375,7 @@ export class GuestInputFilter {
 
   constructor(config: Partial<GuestInputConfig> = {}) {
     const c = { ...DEFAULT_GUEST_INPUT_CONFIG, ...config };
-    for (const k of ['recordsPerSec', 'recordBurst', 'bytesPerSec', 'byteBurst', 'essentialPerSec', 'essentialBurst', 'maxValueBytes', 'coalesceMs', 'summaryMaxMs', 'maxCoalescedKeys', 'maxHeldEssential', 'maxDomains', 'clockJumpMs'] as const) {
+    for (const k of ['recordsPerSec', 'recordBurst', 'bytesPerSec', 'byteBurst', 'essentialPerSec', 'essentialBurst', 'maxValueBytes', 'coalesceMs', 'summaryMaxMs', 'maxCoalescedKeys', 'maxHeldEssential', 'maxHeldLatest', 'maxDomains', 'clockJumpMs'] as const) {
       if (!Number.isFinite(c[k]) || c[k] < 0) throw new RangeError(`guest input: ${k} must be a number ≥ 0`);
     }
     if (c.maxDomains < 1) throw new RangeError('guest input: maxDomains must be ≥ 1');
@@ -395,10 +411,16 @@ export class GuestInputFilter {
       this.pushEssential(d, obs, path, bytes, out);
     } else if (obs.type === 'xs.write' && this.noisyRe.some((re) => re.test(gp.rel))) {
       this.pushNoisy(d, obs, path, bytes, out);
-    } else if (this.take(d, bytes)) {
-      out.push(this.sanitise(d, obs));
     } else {
-      this.count(d, 'rate', path, bytes, obs.ts);
+      const key = `${obs.type === 'xs.rm' ? 'r' : 'w'}:${path}`;
+      const prev = d.latest.get(key);
+      if (prev) {
+        // An older over-budget value of the same node: superseded either way.
+        this.dropLatest(d, key);
+        this.count(d, 'rate', path, prev.bytes, prev.obs.ts);
+      }
+      if (this.take(d, bytes)) this.emit(d, obs, out);
+      else this.holdLatest(d, key, { obs, bytes });
     }
     return out;
   }
@@ -425,26 +447,28 @@ export class GuestInputFilter {
   stats(): GuestInputStats {
     let coalescedKeys = 0;
     let heldEssential = 0;
+    let heldLatest = 0;
     let held = 0;
     for (const d of this.domains.values()) {
       coalescedKeys += d.noisy.size;
       heldEssential += d.heldEssential.size;
-      held += d.heldEssential.size;
+      heldLatest += d.latest.size;
+      held += d.heldEssential.size + d.latest.size;
       for (const h of d.noisy.values()) if (h) held++;
     }
-    return { domains: this.domains.size, coalescedKeys, heldEssential, held };
+    return { domains: this.domains.size, coalescedKeys, heldEssential, heldLatest, held };
   }
 
   /** The most internal entries the configuration allows (domains + keys + held values). */
   get sizeBound(): number {
     const c = this.config;
-    return c.maxDomains * (1 + c.maxCoalescedKeys + c.maxHeldEssential);
+    return c.maxDomains * (1 + c.maxCoalescedKeys + c.maxHeldEssential + c.maxHeldLatest);
   }
 
   /** Current internal entries, comparable with `sizeBound`. */
   get size(): number {
     const s = this.stats();
-    return s.domains + s.coalescedKeys + s.heldEssential;
+    return s.domains + s.coalescedKeys + s.heldEssential + s.heldLatest;
   }
 
   // Classification ----------------------------------------------------------------
@@ -523,6 +547,8 @@ export class GuestInputFilter {
       episodes: {},
       noisy: new Map(),
       heldEssential: new Map(),
+      latest: new Map(),
+      latestRms: 0,
     };
     this.domains.set(domid, d);
     while (this.domains.size > c.maxDomains) {
@@ -569,7 +595,7 @@ export class GuestInputFilter {
         d.heldEssential.delete(path);
         this.count(d, 'rate', path, held.bytes, held.obs.ts);
       }
-      out.push(this.sanitise(d, obs));
+      this.emit(d, obs, out);
       return;
     }
     if (held) {
@@ -588,7 +614,7 @@ export class GuestInputFilter {
     const prev = d.noisy.get(path);
     if (prev === undefined) {
       if (this.take(d, bytes)) {
-        out.push(this.sanitise(d, obs));
+        this.emit(d, obs, out);
         this.remember(d, path, null);
       } else {
         // Over budget: hold it instead of dropping it, it is recorded when the interval ends.
@@ -624,11 +650,53 @@ export class GuestInputFilter {
       d.heldEssential.delete(p);
       this.count(d, 'rate', p, h.bytes, h.obs.ts);
     }
+    for (const [k, h] of [...d.latest]) {
+      const p = k.slice(2);
+      if (!under(p)) continue;
+      this.dropLatest(d, k);
+      this.count(d, 'rate', p, h.bytes, h.obs.ts);
+    }
+  }
+
+  /** Keep the latest over-budget value of a node; beyond the cap the oldest held one is counted instead. */
+  private holdLatest(d: DomainState, key: string, held: Held): void {
+    d.rateStarted ??= this.clock;
+    d.latest.set(key, held);
+    if (key.startsWith('r:')) d.latestRms++;
+    while (d.latest.size > this.config.maxHeldLatest) {
+      const [k, h] = d.latest.entries().next().value as [string, Held];
+      this.dropLatest(d, k);
+      this.count(d, 'rate', k.slice(2), h.bytes, h.obs.ts);
+    }
+  }
+
+  private dropLatest(d: DomainState, key: string): void {
+    if (d.latest.delete(key) && key.startsWith('r:')) d.latestRms--;
+  }
+
+  /**
+   * Record one guest observation (sanitised), first recording any held
+   * removal of it or of an ancestor: that removal happened before it, and
+   * recorded after it would remove what it wrote.
+   */
+  private emit(d: DomainState, obs: Observation, out: Observation[], at?: number): void {
+    if (d.latestRms > 0) {
+      const path = (obs.data as { path: string }).path;
+      for (const [k, h] of [...d.latest]) {
+        if (!k.startsWith('r:')) continue;
+        const p = k.slice(2);
+        if (path !== p && !path.startsWith(p + '/')) continue;
+        this.dropLatest(d, k);
+        out.push(this.sanitise(d, h.obs, at ?? obs.ts));
+      }
+    }
+    out.push(this.sanitise(d, obs, at));
   }
 
   /** Count one observation in the domain's episode for `reason`. */
   private count(d: DomainState, reason: GuestDropReason, path: string, bytes: number, ts: number): void {
     const e = d.episodes[reason];
+    if (reason === 'rate') d.rateStarted ??= this.clock;
     if (!e) {
       d.episodes[reason] = { count: 1, bytes, from: ts, to: ts, path, started: this.clock };
       return;
@@ -658,12 +726,12 @@ export class GuestInputFilter {
   private due(d: DomainState, ts: number, out: Observation[], flushing: boolean): void {
     if (d.noisyEnd !== undefined && this.clock >= d.noisyEnd) this.rollNoisy(d, ts, out);
     if (flushing && d.heldEssential.size > 0) {
-      for (const h of d.heldEssential.values()) out.push(this.sanitise(d, h.obs, ts));
+      const held = [...d.heldEssential.values()];
       d.heldEssential.clear();
+      for (const h of held) this.emit(d, h.obs, out, ts);
     }
     const max = this.config.summaryMaxMs;
-    const rate = d.episodes.rate;
-    if (rate && (this.full(d) || this.clock - rate.started >= max)) this.summary(d, 'rate', ts, out);
+    if (d.rateStarted !== undefined && (this.full(d) || this.clock - d.rateStarted >= max)) this.endRate(d, ts, out);
     for (const r of ['size', 'invalid-utf8'] as const) {
       const e = d.episodes[r];
       if (e && this.clock - e.started >= max) this.summary(d, r, ts, out);
@@ -680,8 +748,8 @@ export class GuestInputFilter {
       values.push(h.obs);
     }
     this.summary(d, 'noisy', ts, out);
-    for (const o of values) out.push(this.sanitise(d, o, ts));
     d.noisy = kept;
+    for (const o of values) this.emit(d, o, out, ts);
     d.noisyEnd = kept.size > 0 ? this.clock + this.config.coalesceMs : undefined;
   }
 
@@ -692,9 +760,22 @@ export class GuestInputFilter {
       d.noisy.clear();
       d.noisyEnd = undefined;
     }
-    for (const h of d.heldEssential.values()) out.push(this.sanitise(d, h.obs, ts));
+    const held = [...d.heldEssential.values()];
     d.heldEssential.clear();
+    for (const h of held) this.emit(d, h.obs, out, ts);
+    this.endRate(d, ts, out);
     for (const r of GUEST_DROP_REASONS) this.summary(d, r, ts, out);
+  }
+
+  /** End the rate episode: its summary, then the latest held value of each node, oldest first. */
+  private endRate(d: DomainState, ts: number, out: Observation[]): void {
+    d.rateStarted = undefined;
+    const held = [...d.latest.values()];
+    d.latest.clear();
+    d.latestRms = 0;
+    // The summary goes first; a held value recorded below may add to the size or escape counts, which are separate episodes.
+    this.summary(d, 'rate', ts, out);
+    for (const h of held) out.push(this.sanitise(d, h.obs, ts));
   }
 
   private summary(d: DomainState, reason: GuestDropReason, ts: number, out: Observation[]): void {

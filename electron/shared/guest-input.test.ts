@@ -102,26 +102,56 @@ describe('guest input: rule "non-guest records pass untouched, at once"', () => 
 });
 
 describe('guest input: rule "per-domain record budget"', () => {
-  it('records the burst, counts the rest, and writes one rate summary once the bucket has refilled', () => {
+  it('records the burst, counts the rest, and once the bucket has refilled writes one rate summary then the latest value of each node', () => {
     const f = new GuestInputFilter({ recordsPerSec: 10, recordBurst: 5 });
     const obs = Array.from({ length: 20 }, (_, i) => write(T0 + i, 3, `data/app/k${i % 4}`, String(i)));
     const out = pushAll(f, obs);
     expect(out).toEqual(obs.slice(0, 5));
+    expect(f.stats().heldLatest).toBe(4);
     // Refilling 5 records at 10/s takes 500 ms from the last write.
     expect(f.flush(T0 + 100)).toEqual([]);
     const s = f.flush(T0 + 19 + 500);
-    expect(s).toHaveLength(1);
+    expect(s).toHaveLength(5);
     expect(s[0]).toMatchObject({ ts: T0 + 519, src: 'host', type: 'dropped', domid: 3 });
+    // Writes 5..15 were superseded by later writes of the same node; 16..19 are the latest of each.
+    const superseded = obs.slice(5, 16);
     expect(dataOf(s[0])).toEqual({
       domid: 3,
       path: '/local/domain/3/data/app',
       reason: 'rate',
-      count: 15,
-      bytes: obs.slice(5).reduce((n, o) => n + utf8Length((o.data as { path: string }).path) + utf8Length((o.data as { value: string }).value), 0),
+      count: superseded.length,
+      bytes: superseded.reduce((n, o) => n + utf8Length((o.data as { path: string }).path) + utf8Length((o.data as { value: string }).value), 0),
       from: T0 + 5,
-      to: T0 + 19,
+      to: T0 + 15,
     });
+    expect(s.slice(1).map((o) => [o.ts, (o.data as { path: string }).path, (o.data as { value: string }).value])).toEqual(
+      [16, 17, 18, 19].map((i) => [T0 + 519, `/local/domain/3/data/app/k${i % 4}`, String(i)]),
+    );
     expect(f.flush(T0 + 5000)).toEqual([]);
+    expect(f.stats().heldLatest).toBe(0);
+  });
+
+  it('keeps at most maxHeldLatest nodes per domain; the oldest is counted instead', () => {
+    const f = new GuestInputFilter({ recordsPerSec: 0, recordBurst: 1, maxHeldLatest: 2 });
+    expect(pushAll(f, ['z', 'a', 'b', 'c'].map((k) => write(T0, 3, `data/${k}`, '1')))).toHaveLength(1);
+    expect(f.stats().heldLatest).toBe(2);
+    const out = f.drain(T0);
+    expect(out.map((o) => (o.type === 'dropped' ? `dropped ${dataOf(o).path} ${dataOf(o).count}` : (o.data as { path: string }).path))).toEqual([
+      'dropped /local/domain/3/data/a 1',
+      '/local/domain/3/data/b',
+      '/local/domain/3/data/c',
+    ]);
+  });
+
+  it('a held removal is recorded before a later write below it', () => {
+    const f = new GuestInputFilter({ recordsPerSec: 1, recordBurst: 1 });
+    expect(pushAll(f, [write(T0, 3, 'data/x/y', '1'), rm(T0, '/local/domain/3/data/x')])).toHaveLength(1);
+    // One second later the write below the removed node fits the budget: the removal goes first.
+    const w = write(T0 + 1000, 3, 'data/x/z', '2');
+    const out = f.push(w);
+    expect(out.map((o) => o.type)).toEqual(['xs.rm', 'xs.write']);
+    expect(out[0]).toMatchObject({ ts: T0 + 1000, data: { path: '/local/domain/3/data/x' } });
+    expect(out[1]).toBe(w);
   });
 
   it('budgets domains separately: one domain over budget does not slow another', () => {
@@ -136,30 +166,36 @@ describe('guest input: rule "per-domain record budget"', () => {
     const f = new GuestInputFilter({ recordsPerSec: 10, recordBurst: 10, summaryMaxMs: 1000 });
     const summaries: Observation[] = [];
     let passed = 0;
-    for (let ms = 0; ms < 5000; ms += 10) {
-      for (const o of f.push(write(T0 + ms, 7, `data/f/${ms % 30}`, 'v'))) {
+    const sort = (out: Observation[]) => {
+      for (const o of out) {
         if (o.type === 'dropped') summaries.push(o);
         else passed++;
       }
-      if (ms % 1000 === 0) summaries.push(...f.flush(T0 + ms));
+    };
+    for (let ms = 0; ms < 5000; ms += 10) {
+      sort(f.push(write(T0 + ms, 7, `data/f/${ms % 30}`, 'v')));
+      if (ms % 1000 === 0) sort(f.flush(T0 + ms));
     }
-    summaries.push(...f.drain(T0 + 5000));
+    sort(f.drain(T0 + 5000));
     expect(summaries.length).toBeGreaterThanOrEqual(5);
     expect(summaries.length).toBeLessThanOrEqual(7);
     expect(passed + summaries.reduce((n, s) => n + dataOf(s).count, 0)).toBe(500);
-    expect(passed).toBeLessThanOrEqual(10 + 50 + 1);
+    // The burst, the sustained rate, and at each summary the latest value of each of the 30 nodes.
+    expect(passed).toBeLessThanOrEqual(10 + 50 + 1 + 30 * summaries.length);
   });
 });
 
 describe('guest input: rule "per-domain byte budget"', () => {
   it('drops writes whose bytes are over budget even when records remain', () => {
     const f = new GuestInputFilter({ bytesPerSec: 1000, byteBurst: 3000 });
-    const big = (i: number) => write(T0, 2, `data/blob${i}`, 'b'.repeat(1000));
-    const out = pushAll(f, [big(1), big(2), big(3), big(4)]);
+    const big = (i: number, v = 'b') => write(T0, 2, `data/blob${i}`, v.repeat(1000));
+    const out = pushAll(f, [big(1), big(2), big(3), big(3, 'c')]);
     expect(out.filter((o) => o.type === 'xs.write')).toHaveLength(2); // each costs 1000 + path bytes
     const s = f.drain(T0 + 1);
-    expect(dataOf(s[0])).toMatchObject({ reason: 'rate', count: 2, path: '/local/domain/2/data' });
-    expect(dataOf(s[0]).bytes).toBe(2 * (1000 + utf8Length('/local/domain/2/data/blob3')));
+    expect(s.map((o) => o.type)).toEqual(['dropped', 'xs.write']);
+    expect(dataOf(s[0])).toMatchObject({ reason: 'rate', count: 1, path: '/local/domain/2/data/blob3' });
+    expect(dataOf(s[0]).bytes).toBe(1000 + utf8Length('/local/domain/2/data/blob3'));
+    expect((s[1].data as { value: string }).value).toBe('c'.repeat(1000));
   });
 });
 
@@ -352,31 +388,31 @@ describe('guest input: rule "noisy keys are coalesced"', () => {
 describe('guest input: rule "state is dropped with the domain"', () => {
   it('on removal of the domain home: pending summaries and held values first, then the removal, then no state', () => {
     const f = new GuestInputFilter({ recordsPerSec: 1, recordBurst: 1 });
-    pushAll(f, [write(T0, 8, 'data/a', '1'), write(T0, 8, 'data/a', '2'), write(T0, 8, 'data/meminfo_free', '5'), write(T0, 8, 'data/meminfo_free', '6')]);
+    pushAll(f, [write(T0, 8, 'data/a', '1'), write(T0, 8, 'data/a', '0'), write(T0, 8, 'data/a', '2'), write(T0, 8, 'data/meminfo_free', '5'), write(T0, 8, 'data/meminfo_free', '6')]);
     expect(f.stats().domains).toBe(1);
     const home = rm(T0 + 10, '/local/domain/8');
     const out = f.push(home);
     expect(out[out.length - 1]).toBe(home);
-    // The interval's summary and latest value, then the other summaries.
-    expect(out.slice(0, -1).map((o) => (o.type === 'dropped' ? dataOf(o).reason : (o.data as { value: string }).value))).toEqual(['noisy', '6', 'rate']);
-    expect(f.stats()).toEqual({ domains: 0, coalescedKeys: 0, heldEssential: 0, held: 0 });
+    // The interval's summary and latest value, then the rate summary and the latest over-budget value.
+    expect(out.slice(0, -1).map((o) => (o.type === 'dropped' ? dataOf(o).reason : (o.data as { value: string }).value))).toEqual(['noisy', '6', 'rate', '2']);
+    expect(f.stats()).toEqual({ domains: 0, coalescedKeys: 0, heldEssential: 0, heldLatest: 0, held: 0 });
   });
 
   it('on xs.release of the domain', () => {
     const f = new GuestInputFilter({ recordsPerSec: 1, recordBurst: 1 });
-    pushAll(f, [write(T0, 8, 'data/a', '1'), write(T0, 8, 'data/a', '2')]);
+    pushAll(f, [write(T0, 8, 'data/a', '1'), write(T0, 8, 'data/a', '2'), write(T0, 8, 'data/a', '3')]);
     const rel: Observation = { ts: T0 + 1, src: 'xs', type: 'xs.release', domid: 8, data: { domid: 8 } };
     const out = f.push(rel);
-    expect(out.map((o) => o.type)).toEqual(['dropped', 'xs.release']);
-    expect(out[1]).toBe(rel);
+    expect(out.map((o) => o.type)).toEqual(['dropped', 'xs.write', 'xs.release']);
+    expect(out[2]).toBe(rel);
     expect(f.stats().domains).toBe(0);
   });
 
   it('beyond maxDomains the least recently active domain is summarised and forgotten', () => {
     const f = new GuestInputFilter({ maxDomains: 2, recordsPerSec: 1, recordBurst: 1 });
-    pushAll(f, [write(T0, 1, 'data/a', '1'), write(T0, 1, 'data/a', '2'), write(T0, 2, 'data/a', '1')]);
+    pushAll(f, [write(T0, 1, 'data/a', '1'), write(T0, 1, 'data/a', '2'), write(T0, 1, 'data/a', '3'), write(T0, 2, 'data/a', '1')]);
     const out = f.push(write(T0, 3, 'data/a', '1'));
-    expect(out.map((o) => o.type)).toEqual(['dropped', 'xs.write']);
+    expect(out.map((o) => `${o.type} ${o.domid}`)).toEqual(['dropped 1', 'xs.write 1', 'xs.write 3']);
     expect(dataOf(out[0])).toMatchObject({ domid: 1, reason: 'rate', count: 1 });
     expect(f.stats().domains).toBe(2);
   });
@@ -388,13 +424,15 @@ describe('guest input: rule "clock jumps"', () => {
     expect(f.push(write(T0, 5, 'data/a', '1'))).toHaveLength(1);
     // An hour back: no time has passed for the budget.
     expect(f.push(write(T0 - 3_600_000, 5, 'data/a', '2'))).toHaveLength(0);
+    expect(f.push(write(T0 - 3_600_000, 5, 'data/a', '2b'))).toHaveLength(0);
     // One second later on the new clock: the bucket is full again (not an hour's wait),
-    // which ends the episode: its summary, then the write.
+    // which ends the episode: its summary and the held latest value, then the write.
     const third = write(T0 - 3_599_000, 5, 'data/a', '3');
     const out = f.push(third);
-    expect(out).toHaveLength(2);
+    expect(out).toHaveLength(3);
     expect(dataOf(out[0])).toMatchObject({ reason: 'rate', count: 1, from: T0 - 3_600_000, to: T0 - 3_600_000 });
-    expect(out[1]).toBe(third);
+    expect(out[1]).toMatchObject({ ts: T0 - 3_599_000, data: { value: '2b' } });
+    expect(out[2]).toBe(third);
   });
 
   it('observations a little out of order add no time (the budget is not refilled twice)', () => {
@@ -402,7 +440,9 @@ describe('guest input: rule "clock jumps"', () => {
     expect(f.push(write(T0 + 1000, 5, 'data/a', '1'))).toHaveLength(1);
     expect(f.push(write(T0, 5, 'data/a', '2'))).toHaveLength(0);
     expect(f.push(write(T0 + 999, 5, 'data/a', '3'))).toHaveLength(0);
-    expect(f.push(write(T0 + 2000, 5, 'data/a', '4')).filter((o) => o.type === 'xs.write')).toHaveLength(1);
+    // Only at T0 + 2000 is a second of budget time over: the held latest value, then the write.
+    expect(f.push(write(T0 + 1999, 5, 'data/b', 'x'))).toHaveLength(0);
+    expect(f.push(write(T0 + 2000, 5, 'data/a', '4')).filter((o) => o.type === 'xs.write').map((o) => (o.data as { value: string }).value)).toEqual(['3', 'x', '4']);
   });
 
   it('a jump backwards does not keep a noisy interval open for the size of the jump', () => {
@@ -675,7 +715,9 @@ describe('guest input: flood beside 99 well-behaved domains', () => {
           sort(f.push(dom0), dom0);
         }
         sort(f.flush(ts + 500));
-        expect(f.size).toBeLessThanOrEqual(200);
+        // 100 domains, the flooder's held latest values, one memory statistic per domain.
+        expect(f.stats().heldLatest).toBeLessThanOrEqual(64);
+        expect(f.size).toBeLessThanOrEqual(100 + 64 + 100 + 16);
       }
     }
     sort(f.drain(T0 + seconds * 1000));
@@ -689,8 +731,8 @@ describe('guest input: flood beside 99 well-behaved domains', () => {
     expect(wellImmediate).toBe(wellIn);
     expect(otherRecords).toBe(0);
     expect(summaries.length - floodDropped.length).toBe(0);
-    // Bounded: the burst plus the sustained rate, plus the state write.
-    expect(floodRecorded).toBeLessThanOrEqual(1000 + 200 * seconds + 1);
+    // Bounded: the burst plus the sustained rate, plus the state write, plus the latest value of at most 64 nodes per summary.
+    expect(floodRecorded).toBeLessThanOrEqual(1000 + 200 * seconds + 1 + 64 * floodDropped.length);
     expect(floodRecorded).toBeGreaterThan(200 * seconds);
     expect(floodDropped.length).toBeLessThanOrEqual(seconds / 10 + 2);
     expect(floodRecorded + floodCounted).toBe(floodIn);
