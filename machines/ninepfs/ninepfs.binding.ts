@@ -17,7 +17,7 @@ import type { NinepfsContext, NinepfsKey } from './ninepfs.types.ts';
 
 export type { IncidentHit, TransitionInfo };
 
-export const BACKEND_KEYS: readonly string[] = ['state', 'security_model', 'path', 'versions', 'max-rings', 'max-ring-page-order'];
+export const BACKEND_KEYS: readonly string[] = ['state', 'online', 'security_model', 'path', 'versions', 'max-rings', 'max-ring-page-order'];
 const FRONTEND_FIXED_KEYS: readonly string[] = ['state', 'version', 'num-rings', 'ring-page-order', 'backend'];
 /** Frontend keys read as prior state on creation (ring keys for up to 8 rings, enough to judge num-rings ≤ 4). */
 const FRONTEND_PRIOR_KEYS: readonly string[] = [

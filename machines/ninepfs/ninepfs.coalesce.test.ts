@@ -54,3 +54,16 @@ describe('ninepfs with coalesced watches', () => {
     expect(r.incidents[0].summary).toMatch(/num-rings 5/);
   });
 });
+
+describe('ninepfs removal', () => {
+  it('a backend closed by libxl (online=0 first) is a removal, not a failure', () => {
+    const r = new HostRouter([ninepfsBinding]);
+    const base = records();
+    const more = [
+      [`${BE}/online`, '0'],
+      [`${BE}/state`, '6'],
+    ].map(([path, value], i) => ({ seq: base.length + i + 1, ts: 5_000 + i, src: 'xs', type: 'xs.write', data: { path, value }, prev: '', hash: '' }) as XRecord);
+    for (const rec of [...base, ...more]) r.apply(rec);
+    expect(r.incidents).toEqual([]);
+  });
+});

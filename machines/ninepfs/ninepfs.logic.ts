@@ -3,7 +3,7 @@
  * Xendeck observed) and a judge of the observed backend against it.
  */
 import { parseXenbusState } from '../xenbus/xenbus.logic.ts';
-import { PUBLISHED_KEYS, UNOBSERVED_CLOSE, checkFrontend, daemonFrontendState, probeBackend } from './ninepfs.rules.ts';
+import { PUBLISHED_KEYS, UNOBSERVED_CLOSE, checkFrontend, daemonFrontendState, probeBackend, uintFromString } from './ninepfs.rules.ts';
 import type { DaemonState, NinepfsContext, NinepfsEvent, NinepfsInput, NinepfsKey } from './ninepfs.types.ts';
 
 export function initialNinepfsContext(input: NinepfsInput): NinepfsContext {
@@ -27,7 +27,47 @@ export function initialNinepfsContext(input: NinepfsInput): NinepfsContext {
     deviation: undefined,
     lastUnknown: undefined,
     created: undefined,
+    awaiting: undefined,
+    deadline: undefined,
   };
+}
+
+/** How long a verdict waits for keys written with the ones already observed (record clock, ms). */
+export const KEY_GRACE_MS = 1000;
+
+/**
+ * Whether xen-9pfsd's frontend checks, in its order, would reach a key this history has not
+ * observed yet before deciding (a present bad value decides at once; a missing one may still come).
+ */
+function missingFrontendKeys(fe: Record<string, string>): boolean {
+  if (fe['version'] === undefined) return true;
+  if (uintFromString(fe['version'], 0) !== 1) return false;
+  if (fe['num-rings'] === undefined) return true;
+  const rings = uintFromString(fe['num-rings'], 0);
+  if (rings < 1 || rings > 4) return false;
+  for (let i = 0; i < rings; i++) {
+    for (const k of [`event-channel-${i}`, `ring-ref${i}`]) {
+      if (fe[k] === undefined) return true;
+      if (uintFromString(fe[k], 0) === 0) return false;
+    }
+  }
+  return false;
+}
+
+function wait(c: NinepfsContext, awaiting: NinepfsContext['awaiting'], ts: number): NinepfsContext {
+  return c.awaiting === awaiting ? c : { ...c, awaiting, deadline: ts + KEY_GRACE_MS };
+}
+
+function stopWaiting(c: NinepfsContext): NinepfsContext {
+  return c.awaiting === undefined ? c : { ...c, awaiting: undefined, deadline: undefined };
+}
+
+/** The frontend reached Initialised (or was first seen past it): xen-9pfsd's checks, or wait for keys not yet observed. */
+function frontendInitialised(c: NinepfsContext, seq: number, ts: number, final: boolean): NinepfsContext {
+  if (!final && missingFrontendKeys(c.fe)) return wait(c, 'frontend-keys', ts);
+  const reason = checkFrontend(c.fe);
+  const n = stopWaiting(c);
+  return reason ? expectNow(n, 'closed', seq, reason, 'validation') : expectNow(n, 'connected', seq);
 }
 
 function applyKey(c: NinepfsContext, k: NinepfsKey, seq: number): NinepfsContext {
@@ -70,7 +110,7 @@ function backendActed(c: NinepfsContext): boolean {
 }
 
 /** `frontend_changed()`: react to the frontend state as xen-9pfsd reads it. */
-function frontendChanged(c: NinepfsContext, seq: number, initial: boolean): NinepfsContext {
+function frontendChanged(c: NinepfsContext, seq: number, initial: boolean, ts: number): NinepfsContext {
   const raw = c.fe['state'];
   if (raw === undefined) {
     if (initial && !c.feGone) return c; // not observed yet: libxl writes it with the backend
@@ -80,20 +120,14 @@ function frontendChanged(c: NinepfsContext, seq: number, initial: boolean): Nine
   if (n === c.daemonFrontendState) return c;
   let next: NinepfsContext = { ...c, daemonFrontendState: n };
   switch (n) {
-    case 3: {
-      const reason = checkFrontend(c.fe);
-      next = reason ? expectNow(next, 'closed', seq, reason, 'validation') : expectNow(next, 'connected', seq);
+    case 3:
+      next = frontendInitialised(next, seq, ts, false);
       break;
-    }
-    case 4: {
+    case 4:
       // Watches coalesce: a frontend first seen Connected went through Initialised, which the
       // daemon handled (the frontend only connects after the backend did). Judge it as that step.
-      if (c.daemonFrontendState === undefined || c.daemonFrontendState < 3) {
-        const reason = checkFrontend(c.fe);
-        next = reason ? expectNow(next, 'closed', seq, reason, 'validation') : expectNow(next, 'connected', seq);
-      }
+      if (c.daemonFrontendState === undefined || c.daemonFrontendState < 3) next = frontendInitialised(next, seq, ts, false);
       break;
-    }
     case 5:
       next = expectNow(next, 'closing', seq, 'frontend Closing');
       break;
@@ -153,7 +187,8 @@ function judge(before: NinepfsContext, c: NinepfsContext, e: NinepfsEvent): Nine
   const changed = c.expect !== before.expect || c.expectSeq !== before.expectSeq;
   if (!backendWrite && !changed) return c;
   if (matches(c)) return { ...c, verdict: 'complied', deviation: undefined };
-  const why = backendWrite ? contradiction(c) : undefined;
+  // A deferred verdict (clock.tick) judges what the backend already did, as a backend write would.
+  const why = backendWrite || e.type === 'clock.tick' ? contradiction(c) : undefined;
   if (why) return { ...c, verdict: 'deviated', deviation: why };
   return changed ? { ...c, verdict: 'pending', deviation: undefined } : c;
 }
@@ -161,6 +196,7 @@ function judge(before: NinepfsContext, c: NinepfsContext, e: NinepfsEvent): Nine
 /** The next context after one event. Pure and total. */
 export function reduceNinepfs(c0: NinepfsContext, e: NinepfsEvent): NinepfsContext {
   let c = c0;
+  if (e.type === 'clock.tick') return judge(c, onDeadline(c, e), e);
   if (e.type === 'ninepfs.write' && (c.expect === 'removed' || e.domid !== c.domid)) {
     c = initialNinepfsContext({ uuid: c.uuid, domid: e.domid, devid: c.devid });
   }
@@ -175,23 +211,46 @@ export function reduceNinepfs(c0: NinepfsContext, e: NinepfsEvent): NinepfsConte
   }
   // xen-9pfsd's scan: a backend directory that went away removes the device.
   if (c.beGone) {
-    c = c.expect === 'removed' ? c : expectNow(c, 'removed', e.seq);
+    c = stopWaiting(c.expect === 'removed' ? c : expectNow(c, 'removed', e.seq));
     return judge(before, c, e);
   }
   if (c.expect === 'probing') {
-    const ready = (c.be['security_model'] !== undefined && c.be['path'] !== undefined) || backendActed(c);
-    if (ready) {
+    const observed = c.be['security_model'] !== undefined && c.be['path'] !== undefined;
+    if (observed) {
+      c = stopWaiting(c);
       const reason = probeBackend(c.be);
-      c = reason ? expectNow(c, 'refused', e.seq, reason, 'probe') : frontendChanged(expectNow(c, 'published', e.seq), e.seq, true);
+      c = reason ? expectNow(c, 'refused', e.seq, reason, 'probe') : frontendChanged(expectNow(c, 'published', e.seq), e.seq, true, e.ts);
+    } else if (backendActed(c)) {
+      // The daemon reacted to keys this history has not shown yet: wait for them a moment.
+      c = wait(c, 'backend-keys', e.ts);
     }
+  } else if (c.awaiting === 'frontend-keys' && e.side === 'frontend') {
+    c = frontendInitialised(c, e.seq, e.ts, false);
   } else if (c.expect !== 'refused' && e.side === 'frontend' && (e.key === 'state' || (e.type === 'ninepfs.rm' && e.key === ''))) {
-    c = frontendChanged(c, e.seq, false);
+    c = frontendChanged(c, e.seq, false, e.ts);
   }
-  // A backend that closes after a valid Initialised failed a check Xendeck cannot see.
-  if (c.expect === 'connected' && e.type === 'ninepfs.write' && e.side === 'backend' && e.key === 'state' && e.value === '6') {
+  // While frontend keys are awaited, a backend that closes has made its verdict with what it read.
+  if (c.awaiting === 'frontend-keys' && e.type === 'ninepfs.write' && e.side === 'backend' && e.key === 'state' && e.value === '6') {
+    c = frontendInitialised(c, e.seq, e.ts, true);
+  }
+  // A backend that closes after a valid Initialised failed a check Xendeck cannot see
+  // (unless libxl is removing the device: online=0 first).
+  if (c.expect === 'connected' && c.be['online'] !== '0' && e.type === 'ninepfs.write' && e.side === 'backend' && e.key === 'state' && e.value === '6') {
     c = expectNow(c, 'closed', e.seq, UNOBSERVED_CLOSE, 'unobserved');
   }
   return judge(before, c, e);
+}
+
+/** The wait for unobserved keys is over: judge with what was observed (a key still missing is missing). */
+function onDeadline(c: NinepfsContext, e: { ts: number; seq: number }): NinepfsContext {
+  if (c.deadline === undefined || e.ts < c.deadline) return c;
+  if (c.awaiting === 'backend-keys' && c.expect === 'probing') {
+    const n = stopWaiting(c);
+    const reason = probeBackend(n.be);
+    return reason ? expectNow(n, 'refused', e.seq, reason, 'probe') : frontendChanged(expectNow(n, 'published', e.seq), e.seq, true, e.ts);
+  }
+  if (c.awaiting === 'frontend-keys') return frontendInitialised(c, e.seq, e.ts, true);
+  return stopWaiting(c);
 }
 
 /** One-entry memo so that both regions' guards and the action share one reduction per event. */

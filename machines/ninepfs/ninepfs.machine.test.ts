@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { stateString } from '../host/binding.ts';
 import { ninepfsMachine } from './ninepfs.machine.ts';
-import { initialNinepfsContext } from './ninepfs.logic.ts';
+import { initialNinepfsContext, KEY_GRACE_MS } from './ninepfs.logic.ts';
 import { checkHostPath, uintFromString, UNOBSERVED_CLOSE } from './ninepfs.rules.ts';
 import type { NinepfsContext, Side } from './ninepfs.types.ts';
 
@@ -18,6 +18,12 @@ function device() {
     w(side: Side, key: string, value: string) {
       seq += 1;
       actor.send({ type: 'ninepfs.write', ts: 1000 + seq, seq, domid: 5, side, key, value, ...(side === 'backend' ? { backendDomid: 0 } : {}) });
+      return d;
+    },
+    /** The record clock moves on by `ms` (the router sends clock.tick once a deadline has passed). */
+    tick(ms = KEY_GRACE_MS) {
+      seq += 1;
+      actor.send({ type: 'clock.tick', ts: 1000 + seq + ms, seq });
       return d;
     },
     rm(side: Side, key: string) {
@@ -58,6 +64,8 @@ describe('ninepfs: device probe (new_device)', () => {
 
   it('rejects a missing security_model once the backend acts (seed 001)', () => {
     const d = device().toolstack(null).publish();
+    expect(d.ctx().expect).toBe('probing'); // it may still be observed: keys of one transaction come one by one
+    d.tick();
     expect(d.ctx().expect).toBe('refused');
     expect(d.ctx().closeReason).toBe('security_model missing');
     expect(d.ctx().verdict).toBe('deviated');
@@ -123,6 +131,7 @@ describe('ninepfs: frontend Initialised (connect_device)', () => {
     if (version === undefined) delete keys.version;
     else keys.version = version;
     const d = device().toolstack().publish().frontend(keys);
+    if (version === undefined) d.tick();
     expect(d.ctx().expect).toBe('closed');
     expect(d.ctx().closeReason).toBe(reason);
     expect(d.ctx().failedBy).toBe('validation');
@@ -150,7 +159,7 @@ describe('ninepfs: frontend Initialised (connect_device)', () => {
     const d = device().toolstack().publish().frontend({ ...GOOD, 'event-channel-1': '0' });
     expect(d.ctx().closeReason).toBe('event-channel-1 "0" is not a non-zero port');
     const { ['event-channel-0']: _dropped, ...rest } = GOOD;
-    const e = device().toolstack().publish().frontend({ ...rest, 'event-channel0': '17' });
+    const e = device().toolstack().publish().frontend({ ...rest, 'event-channel0': '17' }).tick();
     expect(e.ctx().closeReason).toBe('event-channel-0 missing is not a non-zero port');
   });
 
@@ -158,7 +167,7 @@ describe('ninepfs: frontend Initialised (connect_device)', () => {
     const d = device().toolstack().publish().frontend({ ...GOOD, 'ring-ref0': '0' });
     expect(d.ctx().closeReason).toBe('ring-ref0 "0" is not a non-zero grant');
     const { ['ring-ref1']: _dropped, ...rest } = GOOD;
-    const e = device().toolstack().publish().frontend({ ...rest, 'ring-ref-1': '9' });
+    const e = device().toolstack().publish().frontend({ ...rest, 'ring-ref-1': '9' }).tick();
     expect(e.ctx().closeReason).toBe('ring-ref1 missing is not a non-zero grant');
   });
 
@@ -276,5 +285,43 @@ describe('ninepfs: uint_from_string', () => {
     [undefined, 0], ['', 0], ['7', 7], [' 7', 7], ['+7', 7], ['-0', 0], ['-1', 0], ['7x', 0], ['4294967295', 4294967295], ['4294967296', 0], ['0x10', 0],
   ] as const)('reads %j as %d with default 0', (s, n) => {
     expect(uintFromString(s, 0)).toBe(n);
+  });
+});
+
+describe('keys observed after the state they came with (watches carry no value)', () => {
+  it('waits for security_model and path when the daemon has already published, then judges them', () => {
+    const d = device();
+    d.w('frontend', 'state', '1').w('backend', 'state', '1');
+    d.publish();
+    expect(d.ctx().awaiting).toBe('backend-keys');
+    expect(d.ctx().deadline).toBeGreaterThan(0);
+    d.w('backend', 'security_model', 'none').w('backend', 'path', '/srv/share');
+    expect(d.ctx().expect).toBe('published');
+    expect(d.ctx().verdict).toBe('complied');
+    expect(d.ctx().deadline).toBeUndefined();
+  });
+
+  it('waits for frontend keys observed after Initialised, then connects', () => {
+    const d = device().toolstack().publish();
+    d.w('frontend', 'state', '3');
+    expect(d.ctx().awaiting).toBe('frontend-keys');
+    for (const [k, v] of Object.entries(GOOD)) d.w('frontend', k, v);
+    expect(d.ctx().expect).toBe('connected');
+    expect(d.ctx().deadline).toBeUndefined();
+  });
+
+  it('a backend that closes while keys are awaited is judged with what was observed', () => {
+    const d = device().toolstack().publish();
+    d.w('frontend', 'state', '3').w('backend', 'state', '6');
+    expect(d.ctx().expect).toBe('closed');
+    expect(d.ctx().closeReason).toBe('version missing is not 1');
+    expect(d.ctx().verdict).toBe('complied');
+  });
+
+  it('a bad value decides at once, without waiting for later keys', () => {
+    const d = device().toolstack().publish();
+    d.w('frontend', 'version', '2').w('frontend', 'state', '3');
+    expect(d.ctx().awaiting).toBeUndefined();
+    expect(d.ctx().closeReason).toBe('version "2" is not 1');
   });
 });

@@ -27,7 +27,7 @@ import { initialNinepfsContext, nextNinepfsContext } from './ninepfs.logic.ts';
 import { DAEMON_STATES, VERDICTS } from './ninepfs.types.ts';
 import type { DaemonState, NinepfsContext, NinepfsEvent, NinepfsInput, Verdict } from './ninepfs.types.ts';
 
-const EVENTS = ['ninepfs.write', 'ninepfs.rm'] as const;
+const EVENTS = ['ninepfs.write', 'ninepfs.rm', 'clock.tick'] as const;
 
 function daemonRegion() {
   const transitions = DAEMON_STATES.map((state) => ({

@@ -51,6 +51,14 @@ export interface NinepfsContext extends NinepfsInput {
   /** The last frontend state string xen-9pfsd would read as Unknown. */
   lastUnknown: { value: string; seq: number } | undefined;
   created: { seq: number; ts: number } | undefined;
+  /**
+   * Keys a judgement needs that have not been observed yet. Watches carry no value and the
+   * helper reads each node after its watch fired, so keys written in one transaction can be
+   * observed after the daemon's reaction to them. The verdict waits for them until `deadline`
+   * (record clock), then is made with what was observed.
+   */
+  awaiting: 'backend-keys' | 'frontend-keys' | undefined;
+  deadline: number | undefined;
 }
 
 export interface NinepfsKey {
@@ -79,4 +87,10 @@ export interface NinepfsRmEvent {
   key: string;
 }
 
-export type NinepfsEvent = NinepfsWriteEvent | NinepfsRmEvent;
+export interface NinepfsTickEvent {
+  type: 'clock.tick';
+  ts: number;
+  seq: number;
+}
+
+export type NinepfsEvent = NinepfsWriteEvent | NinepfsRmEvent | NinepfsTickEvent;

@@ -47,6 +47,8 @@ export function initialXenbusContext(input: XenbusInput): XenbusContext {
     backendSeenTs: undefined,
     everConnected: false,
     removingSince: undefined,
+    roundSeq: undefined,
+    frontendStateSeq: undefined,
     phase: undefined,
     phaseSince: undefined,
     deadline: undefined,
@@ -155,7 +157,9 @@ function judgeFailure(c: XenbusContext, seq: number): XenbusContext {
   if (!c.everConnected && !closingByLibxl && c.backend.state === 6 && c.backend.present) {
     return { ...c, failure: { side: 'backend', reason: 'backend closed before connecting', seq } };
   }
-  if (!c.everConnected && !closingByLibxl && c.frontend.state === 6 && c.frontend.present && c.backend.state < 5) {
+  // A frontend still Closed from before the backend's new round has not closed in this round.
+  const frontendOfThisRound = c.roundSeq === undefined || (c.frontendStateSeq !== undefined && c.frontendStateSeq > c.roundSeq);
+  if (!c.everConnected && !closingByLibxl && frontendOfThisRound && c.frontend.state === 6 && c.frontend.present && c.backend.state < 5) {
     return { ...c, failure: { side: 'frontend', reason: 'frontend closed before connecting', seq } };
   }
   return c;
@@ -219,7 +223,11 @@ export function reduceXenbus(c0: XenbusContext, e: XenbusEvent): XenbusContext {
     if (e.side === 'backend' && e.key === 'online' && e.value === '0' && !c.removingSince) {
       c = { ...c, removingSince: { seq: e.seq, ts: e.ts } };
     }
-    if (e.side === 'backend' && e.key === 'online' && e.value === '1') c = { ...c, removingSince: undefined };
+    // A device detached and attached again at the same path (a stub domain's CD-ROM disk): online=1
+    // ends the removal only once the backend starts a new round, so its Closed is not a failure.
+    if (e.side === 'backend' && e.key === 'online' && e.value === '1' && c.backend.state !== 5 && c.backend.state !== 6) c = { ...c, removingSince: undefined };
+    if (e.side === 'backend' && e.key === 'state' && (e.value === '1' || e.value === '2') && c.removingSince && c.online === '1') c = { ...c, removingSince: undefined, roundSeq: e.seq };
+    if (e.side === 'frontend' && e.key === 'state') c = { ...c, frontendStateSeq: e.seq };
   } else {
     if (e.domid !== c.domid) return c;
     c = removeKey(c, e.side, e.key);

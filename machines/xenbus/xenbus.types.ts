@@ -70,6 +70,10 @@ export interface XenbusContext extends XenbusInput {
   everConnected: boolean;
   /** libxl started removal (online=0): the backend must reach Closed in 10 s. */
   removingSince: { seq: number; ts: number } | undefined;
+  /** Seq at which the backend began its current round after a removal (detached and attached again at the same path). */
+  roundSeq: number | undefined;
+  /** Seq of the last observed frontend `state` write. */
+  frontendStateSeq: number | undefined;
   /** The libxl wait in progress, if any. */
   phase: WaitPhase | undefined;
   phaseSince: { seq: number; ts: number } | undefined;
