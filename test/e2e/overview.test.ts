@@ -91,6 +91,7 @@ describe('host overview (demo scenario)', () => {
     await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
     await shot(page, 'shortcuts');
     await page.keyboard.press('Escape');
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ state: 'hidden' });
     await page.keyboard.press('t');
     await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('dark');
     await shot(page, 'overview-dark');
