@@ -144,9 +144,9 @@ describe('guest input: rule "per-domain record budget"', () => {
   });
 
   it('a held removal is recorded before a later write below it', () => {
-    const f = new GuestInputFilter({ recordsPerSec: 1, recordBurst: 1 });
-    expect(pushAll(f, [write(T0, 3, 'data/x/y', '1'), rm(T0, '/local/domain/3/data/x')])).toHaveLength(1);
-    // One second later the write below the removed node fits the budget: the removal goes first.
+    const f = new GuestInputFilter({ recordsPerSec: 1, recordBurst: 2 });
+    expect(pushAll(f, [write(T0, 3, 'data/x/y', '1'), write(T0, 3, 'data/w', '1'), rm(T0, '/local/domain/3/data/x')])).toHaveLength(2);
+    // One second later the write below the removed node fits the budget (the episode is still on): the removal goes first.
     const w = write(T0 + 1000, 3, 'data/x/z', '2');
     const out = f.push(w);
     expect(out.map((o) => o.type)).toEqual(['xs.rm', 'xs.write']);
@@ -494,15 +494,16 @@ type Step =
   | { k: 'other'; dt: number; dom: number; which: number }
   | { k: 'flush'; dt: number };
 
-const RELS = ['data/a', 'data/b/c', 'attr/x', 'device/vbd/51712/state', 'device/vbd/51712/ring-ref', 'control/shutdown', 'data/meminfo_free', 'memory/meminfo', 'name', 'memory/target', 'console/tty'];
+const RELS = ['data/a', 'data/b/c', 'data/d', 'attr/x', 'attr/y/z', 'device/vbd/51712/state', 'device/vbd/51712/ring-ref', 'control/shutdown', 'data/meminfo_free', 'memory/meminfo', 'name', 'memory/target', 'console/tty'];
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 8,
     arbitrary: fc.record({
       k: fc.constant('w' as const),
-      dt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 300 }), fc.integer({ min: -2000, max: 5000 })),
-      dom: fc.integer({ min: 0, max: 4 }),
+      // Mostly bursts (several writes in one ms), sometimes a pause, now and then a clock jump either way.
+      dt: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 6, arbitrary: fc.integer({ min: 0, max: 50 }) }, { weight: 1, arbitrary: fc.integer({ min: -3000, max: 3000 }) }),
+      dom: fc.constantFrom(0, 1, 2, 2, 2, 3, 4),
       rel: fc.constantFrom(...RELS),
       value: fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('x'.repeat(40), '\u001b', '\ud800')),
     }),
@@ -513,8 +514,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 );
 
 const SMALL: Partial<GuestInputConfig> = {
-  recordsPerSec: 5,
-  recordBurst: 4,
+  recordsPerSec: 2,
+  recordBurst: 3,
   bytesPerSec: 200,
   byteBurst: 300,
   essentialPerSec: 2,
@@ -524,8 +525,12 @@ const SMALL: Partial<GuestInputConfig> = {
   summaryMaxMs: 1500,
   maxCoalescedKeys: 2,
   maxHeldEssential: 1,
+  maxHeldLatest: 1,
   maxDomains: 2,
 };
+
+/** Small budgets, but room to hold every node's latest value. */
+const TIGHT_BUDGET_ROOMY_CAPS: Partial<GuestInputConfig> = { ...SMALL, maxHeldLatest: 64, maxCoalescedKeys: 64, maxHeldEssential: 64, maxDomains: 8, maxValueBytes: 4096 };
 
 function materialise(steps: Step[]): Array<Observation | { flush: number }> {
   let ts = T0;
@@ -552,7 +557,7 @@ function materialise(steps: Step[]): Array<Observation | { flush: number }> {
 describe('guest input: properties', () => {
   it('conservation: per domain, guest writes recorded unaltered + sum(dropped.count) = guest writes pushed; sanitised ones are exactly the size and invalid-utf8 counts', () => {
     fc.assert(
-      fc.property(fc.array(stepArb, { maxLength: 120 }), fc.boolean(), (steps, small) => {
+      fc.property(fc.array(stepArb, { minLength: 10, maxLength: 120, size: 'max' }), fc.boolean(), (steps, small) => {
         const f = new GuestInputFilter(small ? SMALL : {});
         const pushed = new Map<number, number>();
         const recorded = new Map<number, number>();
@@ -601,7 +606,7 @@ describe('guest input: properties', () => {
 
   it('non-guest records are never delayed or altered: each comes back from its own push, the same object, exactly once', () => {
     fc.assert(
-      fc.property(fc.array(stepArb, { maxLength: 120 }), (steps) => {
+      fc.property(fc.array(stepArb, { minLength: 10, maxLength: 120, size: 'max' }), (steps) => {
         const f = new GuestInputFilter(SMALL);
         const seen = new Set<Observation>();
         for (const m of materialise(steps)) {
@@ -626,7 +631,7 @@ describe('guest input: properties', () => {
 
   it('memory stays bounded: internal size never exceeds the configured bound', () => {
     fc.assert(
-      fc.property(fc.array(stepArb, { maxLength: 200 }), (steps) => {
+      fc.property(fc.array(stepArb, { minLength: 10, maxLength: 200, size: 'max' }), (steps) => {
         const f = new GuestInputFilter(SMALL);
         for (const m of materialise(steps)) {
           if ('flush' in m) f.flush(m.flush);
@@ -642,9 +647,44 @@ describe('guest input: properties', () => {
     );
   });
 
+  it('history ends where the guest left its nodes: replaying what was recorded gives the same guest nodes as replaying what was pushed', () => {
+    // Few nodes, short steps: removals and writes below them meet inside one drop episode.
+    const dt = fc.constantFrom(0, 0, 0, 100, 250, 600);
+    const dom = fc.constantFrom(3, 3, 4);
+    const cleanStep: fc.Arbitrary<Step> = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ k: fc.constant('w' as const), dt, dom, rel: fc.constantFrom('data/a', 'data/a/b', 'data/c', 'attr/x', 'device/vbd/51712/state', 'data/meminfo_free'), value: fc.stringMatching(/^[a-z0-9]{0,6}$/) }) },
+      { weight: 2, arbitrary: fc.record({ k: fc.constant('rm' as const), dt, dom, rel: fc.constantFrom('data', 'data/a', 'device/vbd/51712', 'attr') }) },
+      { weight: 1, arbitrary: fc.record({ k: fc.constant('flush' as const), dt }) },
+    );
+    const apply = (tree: Map<string, string>, o: Observation) => {
+      const path = (o.data as { path?: string }).path;
+      if (typeof path !== 'string') return;
+      if (o.type === 'xs.write') tree.set(path, (o.data as { value: string }).value);
+      if (o.type === 'xs.rm') for (const p of [...tree.keys()]) if (p === path || p.startsWith(path + '/')) tree.delete(p);
+    };
+    fc.assert(
+      fc.property(fc.array(cleanStep, { minLength: 10, maxLength: 150, size: 'max' }), (steps) => {
+        const f = new GuestInputFilter({ ...TIGHT_BUDGET_ROOMY_CAPS, recordBurst: 3 });
+        const pushed = new Map<string, string>();
+        const recorded = new Map<string, string>();
+        let last = T0;
+        for (const m of materialise(steps)) {
+          const out = 'flush' in m ? f.flush(m.flush) : f.push(m);
+          if (!('flush' in m)) apply(pushed, m);
+          for (const o of out) apply(recorded, o);
+          last = 'flush' in m ? m.flush : m.ts;
+        }
+        for (const o of f.drain(last)) apply(recorded, o);
+        const guest = (t: Map<string, string>) => [...t].filter(([p]) => f.isGuestWritable(p)).sort();
+        expect(guest(recorded)).toEqual(guest(pushed));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('is deterministic: the same input gives the same output', () => {
     fc.assert(
-      fc.property(fc.array(stepArb, { maxLength: 80 }), (steps) => {
+      fc.property(fc.array(stepArb, { minLength: 10, maxLength: 80, size: 'max' }), (steps) => {
         const run = () => {
           const f = new GuestInputFilter(SMALL);
           const out: Observation[] = [];
