@@ -27,6 +27,11 @@ describe('export form', () => {
     expect(() => selectionOf({ ...emptyExportForm(), seqFrom: 'ten' }, [])).toThrow(/From must be a record number/);
     expect(() => selectionOf({ ...emptyExportForm(), seqFrom: '9', seqTo: '3' }, [])).toThrow(/after To .*swap/);
     expect(() => selectionOf({ ...emptyExportForm(), incident: 'gone' }, [])).toThrow(/no longer in the store/);
+    expect(() => selectionOf({ ...emptyExportForm(), timeFrom: '2026-11-21T10:00', timeTo: '2026-11-21T09:00' }, [])).toThrow(/ends before it starts/);
+  });
+  it('takes a time range', () => {
+    const s = selectionOf({ ...emptyExportForm(), timeFrom: '2026-11-21T10:00:00', timeTo: '2026-11-21T10:05:00' }, []);
+    expect(s.tsTo! - s.tsFrom!).toBe(5 * 60 * 1000);
   });
 });
 

@@ -22,12 +22,15 @@ export interface ExportForm {
   domain: string;
   seqFrom: string;
   seqTo: string;
+  /** Time range as datetime-local values ('' = open). */
+  timeFrom: string;
+  timeTo: string;
   /** id of a stored incident, '' = none. */
   incident: string;
 }
 
 export function emptyExportForm(): ExportForm {
-  return { format: 'jsonl', gzip: false, domain: '', seqFrom: '', seqTo: '', incident: '' };
+  return { format: 'jsonl', gzip: false, domain: '', seqFrom: '', seqTo: '', timeFrom: '', timeTo: '', incident: '' };
 }
 
 /** The export's selection from the form; throws a message a person can act on. */
@@ -40,6 +43,14 @@ export function selectionOf(form: ExportForm, incidents: { id: string; kind: str
   if (form.seqFrom.trim()) sel.seqFrom = num(form.seqFrom, 'From');
   if (form.seqTo.trim()) sel.seqTo = num(form.seqTo, 'To');
   if (sel.seqFrom !== undefined && sel.seqTo !== undefined && sel.seqFrom > sel.seqTo) throw new Error(`From (${sel.seqFrom}) is after To (${sel.seqTo}): swap them`);
+  const time = (v: string, name: string) => {
+    const t = new Date(v).getTime();
+    if (!Number.isFinite(t)) throw new Error(`${name} is not a date and time: "${v}"`);
+    return t;
+  };
+  if (form.timeFrom) sel.tsFrom = time(form.timeFrom, 'From (time)');
+  if (form.timeTo) sel.tsTo = time(form.timeTo, 'To (time)');
+  if (sel.tsFrom !== undefined && sel.tsTo !== undefined && sel.tsFrom > sel.tsTo) throw new Error('the time range ends before it starts: swap them');
   if (form.domain.trim()) sel.domain = form.domain.trim();
   if (form.incident) {
     const i = incidents.find((x) => x.id === form.incident);

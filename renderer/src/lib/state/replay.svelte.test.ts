@@ -40,6 +40,10 @@ describe('ReplayState: the interface at any point of history', () => {
     expect(replay.bounds).toEqual({ from: 1, to: 74 });
     expect(replay.cursor).toBe(74);
     expect(domainState(replay)).toBe('running');
+    expect(replay.allIncidents.map((i) => i.kind)).toEqual(['soft-reset']);
+    // Knowing every incident does not move the cursor.
+    await replay.seek(3);
+    expect(replay.view!.seq).toBe(3);
     await replay.close();
     flushSync();
     expect(replay.active).toBe(false);

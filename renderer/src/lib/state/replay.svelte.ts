@@ -31,6 +31,8 @@ export class ReplayState {
   markA = $state<number | undefined>(undefined);
   markB = $state<number | undefined>(undefined);
   diff = $state.raw<StateDiff | null>(null);
+  /** Every incident of the replayed history (for jumps and the scrubber's marks). */
+  allIncidents = $state.raw<Incident[]>([]);
   /** The incident being replayed, if any. */
   incident = $state.raw<Incident | null>(null);
   /** Facts (memory, vCPUs, start times) of the replayed store, when it is not the live one. */
@@ -74,6 +76,7 @@ export class ReplayState {
         this.bounds = { ...client.bounds };
         this.dbName = dbName;
         this.player.send({ type: 'player.open' });
+        this.allIncidents = await client.incidents();
         if (opts.facts) this.facts = opts.facts;
         else if (dbName !== 'xendeck') this.facts = await foldFacts(dbName);
       }
@@ -87,7 +90,19 @@ export class ReplayState {
 
   /** Refresh the range (the live store grew). */
   async refreshBounds(tail: number): Promise<void> {
-    if (this.dbName === 'xendeck' && tail > this.bounds.to) this.bounds = { ...this.bounds, to: tail };
+    if (this.dbName === 'xendeck' && tail > this.bounds.to) {
+      this.bounds = { ...this.bounds, to: tail };
+      const c = this.client;
+      const here = this.cursor;
+      if (c) {
+        const run = this.moving.then(async () => {
+          this.allIncidents = await c.incidents();
+          await c.seek(here);
+        });
+        this.moving = run.catch(() => undefined);
+        await run;
+      }
+    }
   }
 
   async seek(seq: number): Promise<void> {
@@ -175,6 +190,7 @@ export class ReplayState {
     this.markA = undefined;
     this.markB = undefined;
     this.incident = null;
+    this.allIncidents = [];
     this.facts = null;
     await c?.close().catch(() => undefined);
   }
