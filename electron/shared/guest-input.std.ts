@@ -352,7 +352,7 @@ export interface GuestInputStats {
   coalescedKeys: number;
   heldEssential: number;
   heldLatest: number;
-  /** Held-back observations (noisy + essential), each at most one value of `maxValueBytes` once recorded. */
+  /** Held-back observations (noisy, essential and latest over-budget values), each one xenstore node's path and value. */
   held: number;
 }
 
