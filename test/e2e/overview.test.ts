@@ -82,6 +82,13 @@ describe('host overview (demo scenario)', () => {
     await page.getByTestId('timeline-list').locator('[role=listitem] button.line').nth(3).click();
     await page.getByTestId('record-hash').waitFor();
     expect(await page.getByTestId('record-hash').textContent()).toMatch(/^[0-9a-f]{64}$/);
+    // The keyboard moves between records.
+    const focusedSeq = () => page.evaluate(() => Number(document.activeElement?.closest<HTMLElement>('[data-seq]')?.dataset.seq));
+    const here = await focusedSeq();
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(focusedSeq).toBe(here + 1);
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(focusedSeq).toBe(here);
     await shot(page, 'timeline');
     await page.keyboard.press('4');
     await page.getByTestId('incident-row').first().waitFor({ timeout: 20_000 });

@@ -9,7 +9,7 @@ afterEach(() => cleanup());
 
 describe('Statechart component', () => {
   it('names the machine and its current state, and lights exactly that state and its parent', () => {
-    const { container } = render(Statechart, { root: domainMachine.root as unknown as StateNodeLike, state: 'shutdown.crash', label: 'Domain web' });
+    const { container } = render(Statechart, { root: domainMachine.root as unknown as StateNodeLike, value: 'shutdown.crash', label: 'Domain web' });
     const img = screen.getByRole('img', { name: 'Domain web: statechart, current state shutdown.crash' });
     expect(img.getAttribute('data-state')).toBe('shutdown.crash');
     const current = [...container.querySelectorAll('[aria-current=true]')].map((e) => e.getAttribute('data-state-id'));
@@ -19,7 +19,7 @@ describe('Statechart component', () => {
   });
 
   it('lights one state per region of a parallel machine', () => {
-    const { container } = render(Statechart, { root: xenbusMachine.root as unknown as StateNodeLike, state: 'backend.Connected,frontend.InitWait,link.waiting', label: 'vbd/51712' });
+    const { container } = render(Statechart, { root: xenbusMachine.root as unknown as StateNodeLike, value: 'backend.Connected,frontend.InitWait,link.waiting', label: 'vbd/51712' });
     const current = [...container.querySelectorAll('[aria-current=true]')].map((e) => e.getAttribute('data-state-id')).sort();
     expect(current).toEqual(['backend.Connected', 'frontend.InitWait', 'link.waiting']);
   });

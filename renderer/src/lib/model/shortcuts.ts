@@ -44,6 +44,14 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: ['}'], command: 'step-forward-10', what: 'Step ten records forward' },
 ];
 
+/** Keys that work inside one view (listed on `?`, handled by that view). */
+export const VIEW_KEYS: { keys: string; what: string }[] = [
+  { keys: '↑ ↓ PgUp PgDn Home End', what: 'Timeline: move between records' },
+  { keys: 'Enter', what: 'Timeline: open or close the record (raw record, hash, provenance)' },
+  { keys: 'Tab / Shift+Tab', what: 'Move between controls' },
+  { keys: 'Escape', what: 'Close a dialog' },
+];
+
 const BY_KEY = new Map<string, ShortcutCommand>();
 for (const s of SHORTCUTS) for (const k of s.keys) BY_KEY.set(k === 'Space' ? ' ' : k, s.command);
 
