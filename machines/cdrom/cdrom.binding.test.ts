@@ -38,6 +38,7 @@ function fakeCtx(extra: Record<string, string> = {}, withStub = true): RouteCont
   return {
     uuidOf: (d) => (d === GUEST ? UUID : d === 9 ? OTHER_UUID : undefined),
     domidOf: (u) => (u === UUID ? GUEST : undefined),
+    uuidOfName: () => undefined,
     read: (p) => tree[p],
     children,
     domainType: () => 'hvm',

@@ -19,6 +19,7 @@ function fakeCtx(tree: Record<string, string> = {}, uuids: Record<number, string
       const hit = Object.entries(uuids).find(([, v]) => v === u);
       return hit ? Number(hit[0]) : undefined;
     },
+    uuidOfName: () => undefined,
     read: (p) => tree[p],
     children: (p) => {
       const pre = `${p}/`;

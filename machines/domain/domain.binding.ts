@@ -112,7 +112,9 @@ function routeLog(rec: XRecord, ctx: RouteContext): Routed[] {
   if (!decision) return [];
   let domid = 'domid' in decision ? decision.domid : (data.domid ?? rec.domid);
   if (domid === undefined && data.name) domid = domidByName(data.name, ctx);
-  const uuid = domid !== undefined ? uuidFor(domid, rec, ctx) : rec.uuid;
+  // The log file is named after the domain, and its lines often arrive after the domain's
+  // subtree is gone: the name still says whose they are.
+  const uuid = (domid !== undefined ? uuidFor(domid, rec, ctx) : rec.uuid) ?? (data.name ? ctx.uuidOfName(data.name) : undefined);
   if (!uuid) return [];
   return deliver(uuid, { type: 'domain.xl', decision, ts: rec.ts, seq: rec.seq });
 }

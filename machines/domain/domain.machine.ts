@@ -56,6 +56,7 @@ type GuardRef =
   | 'isCurrentDomid'
   | 'hasRefusedSoftReset'
   | 'hasXlDestroyed'
+  | 'hasXlExitAfterDestroy'
   | { type: 'hasShutdown'; params: { reason: ShutdownReason } };
 interface Edge {
   guard: GuardRef;
@@ -125,6 +126,9 @@ function xlTransitions(from?: Place): Edge[] {
   return [
     ...shutdownTransitions(from === 'creating' ? undefined : from, ['recordXl']),
     { guard: 'hasXlDestroyed', target: '#domain.gone', actions: ['recordXl'] },
+    // xl's monitor exits once it has destroyed the domain ("Done. Exiting now"); with
+    // preserve the domain stays, so only a destroy action means it is gone.
+    { guard: 'hasXlExitAfterDestroy', target: '#domain.gone', actions: ['recordXl'] },
   ];
 }
 
@@ -169,6 +173,11 @@ export const domainMachine = setup({
     /** xl's monitor saw the domain destroyed under it. */
     hasXlDestroyed: ({ context, event }) =>
       event.type === 'domain.xl' && event.decision.kind === 'destroyed' && isCurrent(context, event),
+    /** xl's monitor exited after destroying the current domid (its last action was a destroy). */
+    hasXlExitAfterDestroy: ({ context, event }) =>
+      event.type === 'domain.xl' &&
+      event.decision.kind === 'exiting' &&
+      (context.lastAction === 'destroy' || context.lastAction === 'coredump-destroy'),
     /** During a soft reset, dominfo shows the domain running after its xenstore subtree was rebuilt. */
     hasRebuiltRunning: ({ context, event }) =>
       context.softResetRebuilt &&
@@ -405,6 +414,9 @@ export const domainMachine = setup({
       on: {
         // The same domid introduced again after we took it for gone: it is alive after all.
         'domain.introduce': [{ guard: 'isSameDomidIntroduce', target: 'running', actions: 'setName' }],
+        // Log tails are read after xenstore: xl's line about why the domain shut down can arrive once
+        // its subtree is already gone (a fast destroy that no dominfo poll caught). Take the evidence.
+        'domain.xl': shutdownTransitions(undefined, ['recordXl']),
         'domain.info': [
           { guard: 'hasRunning', target: 'running' },
           { guard: 'hasPaused', target: 'paused' },

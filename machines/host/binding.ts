@@ -24,6 +24,8 @@ export interface RouteContext {
   uuidOf(domid: number): string | undefined;
   /** Current domid of a uuid. */
   domidOf(uuid: string): number | undefined;
+  /** The uuid of the domain last seen with this name (kept after the domain is gone: logs outlive it). */
+  uuidOfName(name: string): string | undefined;
   /** Value of a xenstore node as last observed, or undefined. */
   read(path: string): string | undefined;
   /** Child names of a xenstore node as observed (sorted). */

@@ -82,6 +82,7 @@ export interface RouterSnapshot {
   seq: number;
   clock: number;
   ids: [number, string][];
+  names?: [string, string][];
   mirror: MirrorJson;
   actors: { id: string; kind: string; uuid: string; state: string; snapshot: unknown }[];
   retired: ActorView[];
@@ -101,6 +102,7 @@ export class HostRouter implements RouteContext {
   private waiting = new Set<string>();
   private domidToUuid = new Map<number, string>();
   private uuidToDomid = new Map<string, number>();
+  private nameToUuid = new Map<string, string>();
   private mirror = new Mirror();
   private helperDown: number | null = null;
   /** Index in `incidents` of the helper gap a following `resynced` extends. */
@@ -144,6 +146,9 @@ export class HostRouter implements RouteContext {
   }
   domidOf(uuid: string): number | undefined {
     return this.uuidToDomid.get(uuid);
+  }
+  uuidOfName(name: string): string | undefined {
+    return this.nameToUuid.get(name);
   }
   read(path: string): string | undefined {
     return this.mirror.read(path);
@@ -194,6 +199,7 @@ export class HostRouter implements RouteContext {
       seq: this.seq,
       clock: this.clock,
       ids: [...this.domidToUuid],
+      names: [...this.nameToUuid],
       mirror: this.mirror.toJSON(),
       actors: [...this.actors.values()].map((a) => ({ id: a.id, kind: a.kind, uuid: a.uuid, state: a.state, snapshot: a.ref.getPersistedSnapshot() })),
       retired: [...this.retired.values()],
@@ -210,6 +216,7 @@ export class HostRouter implements RouteContext {
     r.seq = s.seq;
     r.clock = s.clock;
     for (const [d, u] of s.ids) r.learn(d, u);
+    for (const [n, u] of s.names ?? []) r.nameToUuid.set(n, u);
     r.mirror = Mirror.fromJSON(s.mirror);
     for (const a of s.actors) {
       const b = r.byKind.get(a.kind);
@@ -242,16 +249,30 @@ export class HostRouter implements RouteContext {
   private learnIdentity(rec: XRecord): void {
     if (rec.domid !== undefined && rec.uuid !== undefined) this.learn(rec.domid, rec.uuid);
     if (rec.type === 'dominfo') {
-      const d = rec.data as { domid?: unknown; uuid?: unknown };
+      const d = rec.data as { domid?: unknown; uuid?: unknown; name?: unknown };
       if (typeof d.domid === 'number' && typeof d.uuid === 'string') this.learn(d.domid, d.uuid);
+      if (typeof d.name === 'string' && typeof d.uuid === 'string') this.nameToUuid.set(d.name, d.uuid);
     } else if (rec.type === 'xs.write') {
       const d = rec.data as { path: string; value: string };
+      if (d.path.endsWith('/name')) this.learnName(d.path, d.value);
       if (d.path.endsWith('/vm') && d.path.startsWith('/local/domain/')) {
         const m = /^\/local\/domain\/(\d+)\/vm$/.exec(d.path);
         const u = /^\/vm\/([0-9a-f-]{36})$/.exec(d.value);
         if (m && u) this.learn(Number(m[1]), u[1]);
       }
     }
+  }
+
+  /** `/local/domain/<id>/name` (once the domid's uuid is known) and `/vm/<uuid>/name`. */
+  private learnName(path: string, name: string): void {
+    let m = /^\/local\/domain\/(\d+)\/name$/.exec(path);
+    if (m) {
+      const u = this.domidToUuid.get(Number(m[1]));
+      if (u) this.nameToUuid.set(name, u);
+      return;
+    }
+    m = /^\/vm\/([0-9a-f-]{36})\/name$/.exec(path);
+    if (m) this.nameToUuid.set(name, m[1]);
   }
 
   private deliver(b: MachineBinding, d: Routed, rec: XRecord, out: Transition[]): void {

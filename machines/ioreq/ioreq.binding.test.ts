@@ -7,6 +7,7 @@ const UUID = '2b7e0d9e-0000-4000-8000-000000000003';
 const ctx: RouteContext = {
   uuidOf: (d) => (d === 3 ? UUID : undefined),
   domidOf: () => undefined,
+  uuidOfName: () => undefined,
   read: () => undefined,
   children: () => [],
   domainType: () => 'hvm',

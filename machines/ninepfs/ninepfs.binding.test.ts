@@ -11,6 +11,7 @@ function fakeCtx(tree: Record<string, string>, actors: string[] = []): RouteCont
   return {
     uuidOf: (d) => (d === 5 ? U5 : undefined),
     domidOf: () => undefined,
+    uuidOfName: () => undefined,
     read: (p) => tree[p],
     children: (p) => {
       const set = new Set<string>();

@@ -12,6 +12,7 @@ function fakeCtx(opts: { tree?: Record<string, string>; types?: Record<number, D
   return {
     uuidOf: (d) => uuids[d],
     domidOf: (u) => (u === UUID ? 7 : undefined),
+    uuidOfName: () => undefined,
     read: (p) => tree[p],
     children: () => [],
     domainType: (d) => types[d],

@@ -10,6 +10,7 @@ function fakeCtx(tree: Record<string, string>, uuids: Record<number, string> = {
   return {
     uuidOf: (d) => uuids[d],
     domidOf: (u) => Number(Object.keys(uuids).find((k) => uuids[Number(k)] === u)),
+    uuidOfName: () => undefined,
     read: (p) => tree[p],
     children: (p) => {
       const set = new Set<string>();
