@@ -102,6 +102,31 @@ describe('live host', () => {
     expect(added[0].uuid).toBe(UUID);
   });
 
+  it('a guest flooding its own xenstore home is limited: bounded records plus a dropped summary, while dom0 records pass', async () => {
+    const xen = xenWithDomain();
+    const host = makeHost(xen, dir(), { guestInput: { recordsPerSec: 50, recordBurst: 100 } });
+    const sink = new CollectingSink();
+    await host.start();
+    host.connect(sink, { seq: 0, hash: ZERO_HASH });
+    await host.whenReady();
+    host.flush();
+    const before = sink.records.length;
+    for (let i = 0; i < 2000; i++) xen.write('/local/domain/1/data/counter', String(i));
+    xen.write('/local/domain/0/backend/vbd/1/51712/state', '4');
+    await until(() => sink.records.slice(before).some((r) => r.data.path === '/local/domain/0/backend/vbd/1/51712/state'), 'the backend write');
+    await host.stop();
+    const added = sink.records.slice(before);
+    const writes = added.filter((r) => r.type === 'xs.write' && r.data.path === '/local/domain/1/data/counter');
+    const dropped = added.filter((r) => r.type === 'dropped');
+    expect(writes.length).toBeLessThan(400);
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(dropped[0].data).toMatchObject({ domid: 1, reason: 'rate' });
+    // Nothing is lost silently: recorded writes plus the counted ones are all the writes the watches reported.
+    const counted = dropped.reduce((n, r) => n + Number(r.data.count), 0);
+    expect(writes.length + counted).toBeGreaterThanOrEqual(2000 - 5);
+    expect(writes.at(-1)!.data.value).toBe('1999');
+  });
+
   it('helper killed mid-flow: restarts, records the gap and the reconciling differences, loses nothing', async () => {
     const xen = xenWithDomain();
     xen.nodes.set('/local/domain/1/device/vbd/51712/state', '4');

@@ -37,6 +37,7 @@ import type { CommandResult, ConnectResult, HostStatus } from '../shared/ipc-con
 import type { HelperEvent } from '../shared/helper-protocol.std.ts';
 import { HelperClient, describeExit, type HelperExit, type HelperProcessLike } from './helper-client.ts';
 import { Observer, type ObserverJson } from './observe.ts';
+import { GuestInputFilter, type GuestInputConfig } from '../shared/guest-input.std.ts';
 import { Outbox } from './outbox.ts';
 import { runCommand } from './commands.ts';
 
@@ -78,6 +79,8 @@ export interface HostOptions {
   maxBatch?: number;
   /** Save the host state at most this often when acks arrive (ms). */
   saveEveryMs?: number;
+  /** Limits on guest-writable input (defaults: electron/shared/guest-input.std.ts). */
+  guestInput?: Partial<GuestInputConfig>;
   log?: (level: LogLevel, msg: string) => void;
 }
 
@@ -96,12 +99,14 @@ interface SinkState {
 }
 
 export class LiveHost {
-  private readonly o: Required<Omit<HostOptions, 'lifecycle' | 'bindings' | 'log'>> & Pick<HostOptions, 'lifecycle'>;
+  private readonly o: Required<Omit<HostOptions, 'lifecycle' | 'bindings' | 'log' | 'guestInput'>> & Pick<HostOptions, 'lifecycle' | 'guestInput'>;
   private readonly bindings: MachineBinding[];
   private readonly logFn: (level: LogLevel, msg: string) => void;
   private outbox!: Outbox;
   private recorder: Recorder | null = null;
   private observer: Observer;
+  /** Rates, sizes and noisy keys of what guests write to their own xenstore homes (untrusted input). */
+  private readonly guestFilter: GuestInputFilter;
   private queued: Observation[] = [];
   private batch: XRecord[] = [];
   private flushScheduled = false;
@@ -150,6 +155,7 @@ export class LiveHost {
     this.bindings = opts.bindings ?? ALL_BINDINGS;
     this.logFn = opts.log ?? (() => {});
     this.observer = new Observer(() => this.ts());
+    this.guestFilter = new GuestInputFilter(opts.guestInput);
     this.lifecycle = createActor(helperLifecycleMachine, { input: opts.lifecycle ?? {} });
   }
 
@@ -182,6 +188,8 @@ export class LiveHost {
     const c = this.client;
     this.client = null;
     if (c) await c.close();
+    // Whatever the guest input limits still hold (counts, latest values) goes into history now.
+    if (this.recorder) this.seal(this.guestFilter.drain(this.o.now()));
     this.flush();
     this.saveState();
     this.outbox.close();
@@ -312,8 +320,16 @@ export class LiveHost {
 
   // Observations ---------------------------------------------------------------------------
 
-  /** Seal observations now (or queue them while the chain base is unknown). */
+  /** Seal observations now (or queue them while the chain base is unknown), after the guest input limits. */
   observe(obs: Observation[]): void {
+    if (obs.length === 0) return;
+    const out: Observation[] = [];
+    for (const o of obs) for (const x of this.guestFilter.push(o)) out.push(x);
+    this.seal(out);
+  }
+
+  /** Seal observations that have passed the guest input limits. */
+  private seal(obs: Observation[]): void {
     if (obs.length === 0) return;
     if (!this.recorder) {
       for (const o of obs) this.queued.push(o);
@@ -652,7 +668,7 @@ export class LiveHost {
   /** If an actor's deadline has passed, record a host.tick so the timeout fires now, as it would in replay. */
   tick(): void {
     if (!this.recorder) return;
-    this.observe(this.observer.flushFloods());
+    this.seal(this.guestFilter.flush(this.o.now()));
     const now = this.o.now();
     let due = false;
     for (const a of this.recorder.router.view().actors) {

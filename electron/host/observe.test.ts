@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FLOOD_BURST, FLOOD_RATE, Observer } from './observe.ts';
+import { Observer } from './observe.ts';
+
+const FLOOD_BURST = 200;
 
 function observer() {
   const clock = { t: 1000 };
@@ -31,32 +33,12 @@ describe('observer', () => {
     expect(o.endScan('/local/domain', true)).toEqual([]);
   });
 
-  it('coalesces a guest flooding a path: a dropped record with the count and span, then the latest value', () => {
-    const { o, clock } = observer();
-    const path = '/local/domain/3/data/requests';
-    let recorded = 0;
-    for (let i = 0; i < FLOOD_BURST + 300; i++) recorded += o.watch({ path, value: String(i) }).length;
-    expect(recorded).toBe(FLOOD_BURST);
-    clock.t += 1000; // FLOOD_RATE writes earned back
-    const next = o.watch({ path, value: 'after' });
-    expect(next.map((x) => x.type)).toEqual(['dropped', 'xs.write']);
-    expect(next[0].data).toEqual({ domid: 3, path, reason: 'guest-flood', count: 300, from: 1000, to: 1000 });
-    expect(next[0].domid).toBe(3);
-    expect(next[1].data).toEqual({ path, value: 'after' });
-    expect(FLOOD_RATE).toBeGreaterThan(1);
-  });
-
-  it('records what a flood left pending on the next flush', () => {
-    const { o, clock } = observer();
-    const path = '/local/domain/4/data/x';
-    for (let i = 0; i < FLOOD_BURST + 5; i++) o.watch({ path, value: String(i) });
-    clock.t += 500;
-    const out = o.flushFloods();
-    expect(out.map((x) => [x.type, x.data.count ?? x.data.value])).toEqual([
-      ['dropped', 5],
-      ['xs.write', String(FLOOD_BURST + 4)],
-    ]);
-    expect(o.flushFloods()).toEqual([]);
+  it('records a node whose bytes are not UTF-8 as an invalid-utf8 dropped record, not a silent hole', () => {
+    const { o } = observer();
+    const out = o.watch({ path: '/local/domain/3/data/blob', value: null, error: 'EILSEQ' });
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ src: 'host', type: 'dropped', domid: 3, data: { domid: 3, path: '/local/domain/3/data/blob', reason: 'invalid-utf8', count: 1 } });
+    expect(o.watch({ path: '/local/domain/3/data/x', value: null, error: 'EACCES' })).toEqual([]);
   });
 
   it("never limits dom0's nodes or a scan", () => {

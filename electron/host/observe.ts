@@ -30,22 +30,6 @@ export interface ObserverJson {
 }
 
 const DOMAIN_RE = /^\/local\/domain\/(\d+)(?:\/|$)/;
-/** A guest's own xenstore home (not dom0's): what a guest can write. */
-const GUEST_HOME_RE = /^\/local\/domain\/([1-9]\d*)\//;
-
-/** Writes a guest path may make at once before they are coalesced, and how many per second it earns back. */
-export const FLOOD_BURST = 200;
-export const FLOOD_RATE = 50;
-
-interface Flood {
-  tokens: number;
-  last: number;
-  count: number;
-  from: number;
-  to: number;
-  latest: string | null;
-  domid: number;
-}
 const VM_RE = /^\/vm\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 export class Observer {
@@ -53,7 +37,6 @@ export class Observer {
   private introduced = new Set<number>();
   private dominfo = new Map<number, string>();
   private scans = new Map<string, Set<string>>();
-  private floods = new Map<string, Flood>();
 
   constructor(private readonly now: () => number) {}
 
@@ -96,77 +79,25 @@ export class Observer {
     this.scans.set(root, new Set());
   }
 
-  /** One xs.watch event (scan or live). */
+  /**
+   * One xs.watch event (scan or live). Guest input limits (rates, sizes, noisy
+   * keys) are applied after this, by the host's GuestInputFilter
+   * (electron/shared/guest-input.std.ts), so that nothing is limited twice.
+   */
   watch(ev: { path: string; value?: string | null; scan?: boolean; error?: string }): Obs[] {
+    if (ev.error === 'EILSEQ') {
+      // The node holds bytes that are not UTF-8: the helper cannot report them as a string.
+      // Say so in history rather than leaving a silent hole.
+      const domid = domidOfPath(ev.path);
+      const ts = this.now();
+      return [this.obs('host', 'dropped', { ...(domid !== undefined ? { domid } : {}), path: ev.path, reason: 'invalid-utf8', count: 1, from: ts, to: ts }, domid)];
+    }
     if (ev.error) return []; // a read that failed for another reason than ENOENT: nothing known about the node
     if (ev.scan) {
       for (const [root, seen] of this.scans) if (ev.path === root || ev.path.startsWith(root + '/')) seen.add(ev.path);
     }
     const value = ev.value === null || ev.value === undefined ? null : ev.value;
-    if (!ev.scan && this.overBudget(ev.path, value)) return [];
-    const out = this.floodSummary(ev.path);
-    if (value === null) out.push(...this.removed(ev.path));
-    else out.push(...this.written(ev.path, value));
-    return out;
-  }
-
-  // Guest floods ----------------------------------------------------------------------
-
-  /**
-   * A guest may write its own xenstore home as fast as xenstored lets it. Each
-   * guest path gets a budget (FLOOD_BURST writes, refilled at FLOOD_RATE per
-   * second); writes over it are coalesced: not recorded one by one, but as one
-   * `dropped` record (how many, over which time) followed by the latest value,
-   * once the path is within budget again (or at the next `flushFloods`). A
-   * watch merges events the same way, so machines see nothing a watch could
-   * not have shown them. Dom0's nodes (backends, toolstack) are never limited.
-   */
-  private overBudget(path: string, value: string | null): boolean {
-    const m = GUEST_HOME_RE.exec(path);
-    if (!m) return false;
-    const ts = this.now();
-    let f = this.floods.get(path);
-    if (!f) {
-      f = { tokens: FLOOD_BURST, last: ts, count: 0, from: 0, to: 0, latest: null, domid: Number(m[1]) };
-      this.floods.set(path, f);
-    }
-    f.tokens = Math.min(FLOOD_BURST, f.tokens + ((ts - f.last) * FLOOD_RATE) / 1000);
-    f.last = ts;
-    if (f.tokens >= 1) {
-      f.tokens -= 1;
-      return false;
-    }
-    if (f.count === 0) f.from = ts;
-    f.count++;
-    f.to = ts;
-    f.latest = value;
-    return true;
-  }
-
-  /** The `dropped` record for writes to `path` coalesced so far (emptied), to put before its next recorded value. */
-  private floodSummary(path: string): Obs[] {
-    const f = this.floods.get(path);
-    if (!f || f.count === 0) return [];
-    const o = this.obs('host', 'dropped', { domid: f.domid, path, reason: 'guest-flood', count: f.count, from: f.from, to: f.to }, f.domid);
-    f.count = 0;
-    return [o];
-  }
-
-  /** Record what floods left pending: for each coalesced path, its `dropped` summary and its latest value. Called on the host's tick. */
-  flushFloods(): Obs[] {
-    const out: Obs[] = [];
-    const ts = this.now();
-    for (const [path, f] of this.floods) {
-      if (f.count === 0) {
-        // Forget paths whose budget is full again: the map holds only active floods.
-        if (f.tokens + ((ts - f.last) * FLOOD_RATE) / 1000 >= FLOOD_BURST) this.floods.delete(path);
-        continue;
-      }
-      const latest = f.latest;
-      out.push(...this.floodSummary(path));
-      out.push(...(latest === null ? this.removed(path) : this.written(path, latest)));
-    }
-    return out;
+    return value === null ? this.removed(ev.path) : this.written(ev.path, value);
   }
 
   /** The scan of `root` ended: nodes not listed are gone (the helper was away when they were removed). */
