@@ -159,4 +159,38 @@ describe('history: soft reset incident, replay, audit', () => {
     await page.getByTestId('history-banner').waitFor({ state: 'detached' });
     expect(app.problems).toEqual([]);
   });
+
+  it('verify of a damaged store fails and shows where the chain breaks', async () => {
+    const { page } = app;
+    // Damage one stored record behind the app's back, as a disk fault or a hand edit would.
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const r = indexedDB.open('xendeck');
+          r.onerror = () => reject(r.error);
+          r.onsuccess = () => {
+            const tx = r.result.transaction('events', 'readwrite');
+            const store = tx.objectStore('events');
+            const get = store.get(30);
+            get.onsuccess = () => store.put({ ...get.result, ts: get.result.ts + 1 });
+            tx.oncomplete = () => {
+              r.result.close();
+              resolve();
+            };
+            tx.onerror = () => reject(tx.error);
+          };
+        }),
+    );
+    await tab(page, 'Audit');
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    const verdict = page.getByTestId('verify-result');
+    await verdict.waitFor({ timeout: 60_000 });
+    await expect(verdict.getAttribute('data-ok')).resolves.toBe('false');
+    await expect(verdict.textContent()).resolves.toMatch(/FAIL[\s\S]*record #30/);
+    await shot(page, 'audit-verify-fail');
+    await verdict.getByRole('button', { name: 'Show it in the timeline' }).click();
+    await page.locator('[data-testid=timeline-list] [data-seq="30"]').waitFor();
+    await expect(page.getByTestId('hash-check').textContent()).resolves.toContain('does not match');
+    await shot(page, 'timeline-broken-record');
+  });
 });

@@ -82,6 +82,7 @@ describe('host overview (demo scenario)', () => {
     await page.getByTestId('timeline-list').locator('[role=listitem] button.line').nth(3).click();
     await page.getByTestId('record-hash').waitFor();
     expect(await page.getByTestId('record-hash').textContent()).toMatch(/^[0-9a-f]{64}$/);
+    await expect(page.getByTestId('hash-check').textContent()).resolves.toContain('matches');
     // The keyboard moves between records.
     const focusedSeq = () => page.evaluate(() => Number(document.activeElement?.closest<HTMLElement>('[data-seq]')?.dataset.seq));
     const here = await focusedSeq();

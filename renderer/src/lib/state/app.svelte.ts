@@ -37,7 +37,7 @@ export class AppState {
   helpOpen = $state(false);
   source = $state.raw<Source>(undefined as unknown as Source);
   notices = $state.raw<Notice[]>([]);
-  /** The timeline should show this seq (set by replay, incidents, verify). */
+  /** A record the timeline should open and bring into view, once (set by verify, incidents). */
   focusSeq = $state<number | null>(null);
   private nextNotice = 1;
 

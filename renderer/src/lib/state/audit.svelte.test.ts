@@ -76,6 +76,19 @@ describe('audit jobs', () => {
     expect(imp.error).toMatch(/line 21/);
   });
 
+  it('verify of a store whose record was changed fails, naming the record where the chain breaks', async () => {
+    const db = await store();
+    const r = (await db.events.get(30))!;
+    // Outside append-event on purpose: this is the damage verify exists to find.
+    await db.events.put({ ...r, data: { ...r.data, value: 'changed' } });
+    const ver = new VerifyJob();
+    const v = await ver.start(db, { replay: false });
+    expect(ver.phase).toBe('done');
+    expect(v!.ok).toBe(false);
+    expect(v!.problem!.seq).toBe(30);
+    expect(v!.problem!.message).toMatch(/hash/);
+  });
+
   it('a cancelled export ends cancelled, with no result', async () => {
     const db = await store();
     const exp = new ExportJob();
