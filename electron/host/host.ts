@@ -612,7 +612,7 @@ export class LiveHost {
         this.observe(obs);
         const p = ev.data.path;
         // A new domain name: follow its logs.
-        if (this.ready && typeof ev.data.value === 'string' && /^\/local\/domain\/\d+\/name$/.test(p)) void this.followDomain(client, ev.data.value);
+        if (this.ready && typeof ev.data.value === 'string' && /^\/local\/domain\/\d+\/name$/.test(p)) void this.followDomain(client, ev.data.value, 'start');
         return;
       }
       case 'xs.scan': {
@@ -647,17 +647,23 @@ export class LiveHost {
     }
   }
 
-  private async followDomain(client: HelperClient, name: string): Promise<void> {
+  /**
+   * Follow a domain's logs. Domains found by the initial scan are followed from the end (their
+   * earlier lines are old news, and would get today's timestamps); a domain that appears while we
+   * watch is followed from the start, since xl and libxl start its logs afresh when they create it
+   * and its first lines (the device model's PV probe, xl's monitor) come before we learn its name.
+   */
+  private async followDomain(client: HelperClient, name: string, from: 'start' | 'end' = 'end'): Promise<void> {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) return;
-    await this.follow(client, `xl-${name}.log`);
-    await this.follow(client, `qemu-dm-${name}.log`);
+    await this.follow(client, `xl-${name}.log`, from);
+    await this.follow(client, `qemu-dm-${name}.log`, from);
   }
 
-  private async follow(client: HelperClient, file: string): Promise<void> {
+  private async follow(client: HelperClient, file: string, from: 'start' | 'end' = 'end'): Promise<void> {
     if (this.followed.has(file)) return;
     this.followed.add(file);
     try {
-      await client.request('log.follow', { file, from: 'end' });
+      await client.request('log.follow', { file, from });
     } catch (e) {
       this.log('warn', `log.follow ${file}: ${(e as Error).message}`);
     }

@@ -65,6 +65,7 @@ export interface RuntimeOptions {
 
 export interface SimHandle {
   done: Promise<void>;
+  begin(): void;
   xenstoreSocket: string;
   xlPath: string;
   stop(): Promise<void>;
@@ -86,7 +87,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const cleanups: (() => Promise<void> | void)[] = [];
   let launch: HelperLaunch;
   let sim: SimHandle | null = null;
-  let simEvents: { on(e: string, fn: (f: { fault?: string }) => void): unknown } | null = null;
+  let simEvents: { on(e: string, fn: (f: any) => void): unknown } | null = null;
+  let simNow: (() => number) | null = null;
   let dataDir = o.dataDir;
   if (o.sim) {
     const file = scenarioPath(o.sim.scenario);
@@ -94,9 +96,12 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     const dir = mkdtempSync(join(tmpdir(), 'xendeck-sim-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const { startSimulator } = await import('../sim/sim.ts');
-    const s = await startSimulator({ scenario: file, dir: join(dir, 'host'), speed: o.sim.speed ?? 1 });
+    const s = await startSimulator({ scenario: file, dir: join(dir, 'host'), speed: o.sim.speed ?? 1, deferStart: true });
     sim = s;
     simEvents = s.events;
+    // The record clock of a simulated host is its own clock: timeouts (a 10 s InitWait) happen in
+    // simulated time, so a compressed run (--speed) records the same history as a real-time one.
+    simNow = () => s.clock.now();
     cleanups.unshift(() => s.stop());
     launch = { helperPath: helper, elevate: false, overrides: { xenstoreSocket: s.xenstoreSocket, qmpDir: s.qmpDir, xlPath: s.xlPath, logDir: s.logDir, lockDir: s.lockDir } };
     if (!dataDir) dataDir = join(dir, 'data');
@@ -111,14 +116,25 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     mode: o.mode,
     sim: !!o.sim,
     awaitBase: o.awaitBase ?? false,
+    ...(simNow ? { now: simNow } : {}),
     ...(o.log ? { log: o.log } : {}),
     ...o.host,
   });
   // The scenario's helper-kill fault is the host's to carry out: the helper is its child.
-  simEvents?.on('fault', (f) => {
+  simEvents?.on('fault', (f: { fault?: string }) => {
     if (f.fault === 'helper-kill') host.helperProcess?.kill('SIGKILL');
   });
+  // What the simulated hypervisor reports that no dom0 interface shows (ioreq server operations,
+  // reference section 6): recorded as the simulator's observations, src 'sim'.
+  simEvents?.on('observation', (r: { src: 'sim'; type: string; domid: number; data: Record<string, unknown> }) => {
+    host.observe([{ ts: simNow!(), src: r.src, type: r.type, domid: r.domid, data: r.data }]);
+  });
   await host.start();
+  // The scenario plays once the host watches (after the helper's initial scan), so it is recorded whole.
+  if (sim) {
+    const s = sim;
+    void host.whenReady().then(() => s.begin());
+  }
   let stopped = false;
   return {
     host,

@@ -43,6 +43,11 @@ export interface SimulatorOptions {
   socketPath?: string;
   /** Do not play the scenario's steps (domains are still created). */
   noSteps?: boolean;
+  /**
+   * Hold the scenario (autostart and steps) until `begin()` is called, so an observer that
+   * connects first (the live host recording a scenario) sees every domain boot from the start.
+   */
+  deferStart?: boolean;
   /** Device model for HVM guests without a stub domain: simulated QEMU (default) or a real qemu-system-x86_64 (`--dm qemu`). */
   dm?: 'sim' | 'qemu';
   /** QMP listener; the python3 fd-passing bridge when python3 is there, else Node's own. */
@@ -66,6 +71,8 @@ export interface Simulator {
   events: EventEmitter;
   /** Resolves when every scenario step has run (at once without a scenario). */
   done: Promise<void>;
+  /** Start a scenario held with `deferStart` (no-op otherwise, or when called again). */
+  begin(): void;
   /** Runs xl in-process, as the `xl` script would. */
   xl(argv: string[]): Promise<XlResult>;
   stop(): Promise<void>;
@@ -114,11 +121,17 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const nodeBin = process.versions.electron ? 'node' : q(process.execPath);
   fs.writeFileSync(xlPath, `#!/bin/sh\nXENDECK_SIM_XL_SOCKET=${q(controlSocket)} exec ${nodeBin} ${q(simAsset(path.join('xl', 'xl')))} "$@"\n`, { mode: 0o755 });
 
-  for (const d of scenario?.domains ?? []) {
-    if (!d.autostart) continue;
-    const r = await runXl(ctx, ['create', d.name]);
-    simLog(`autostart ${d.name}: exit ${r.code}${r.stderr ? ` ${r.stderr.trim()}` : ''}`);
-  }
+  let release: () => void = () => {};
+  const begun = opts.deferStart ? new Promise<void>((r) => (release = r)) : Promise.resolve();
+  const autostart = (async () => {
+    await begun;
+    for (const d of scenario?.domains ?? []) {
+      if (!d.autostart) continue;
+      const r = await runXl(ctx, ['create', d.name]);
+      simLog(`autostart ${d.name}: exit ${r.code}${r.stderr ? ` ${r.stderr.trim()}` : ''}`);
+    }
+  })();
+  if (!opts.deferStart) await autostart;
 
   let stopped = false;
   const play = async (step: Step): Promise<void> => {
@@ -182,8 +195,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   };
 
   const steps = opts.noSteps ? [] : [...(scenario?.steps ?? [])].sort((a, b) => a.at - b.at);
-  const t0 = clock.elapsed();
+  let t0 = clock.elapsed();
   const done = (async () => {
+    await autostart;
+    t0 = clock.elapsed();
     for (const s of steps) {
       const wait = s.at - (clock.elapsed() - t0);
       if (wait > 0) await clock.sleep(wait);
@@ -211,6 +226,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     clock,
     events,
     done,
+    begin: () => release(),
     xl: (argv) => runXl(ctx, argv),
     async stop() {
       if (stopped) return;

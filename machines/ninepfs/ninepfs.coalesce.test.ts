@@ -67,3 +67,30 @@ describe('ninepfs removal', () => {
     expect(r.incidents).toEqual([]);
   });
 });
+
+describe('a frontend first seen Closed, its keys observed after', () => {
+  function run(version: string | null) {
+    const w: [string, string][] = [
+      ['/local/domain/1/vm', `/vm/${U}`],
+      [`${BE}/frontend`, FE],
+      [`${BE}/path`, '/srv/share'],
+      [`${BE}/security_model`, 'none'],
+      [`${BE}/state`, '2'],
+      [`${FE}/backend`, BE],
+      [`${FE}/state`, '6'], // read after the frontend had written everything, then closed
+      ...(version === null ? [] : ([[`${FE}/version`, version], [`${FE}/num-rings`, '1'], [`${FE}/event-channel-0`, '5'], [`${FE}/ring-ref0`, '8']] as [string, string][])),
+      [`${BE}/state`, '6'],
+    ];
+    const r = new HostRouter([ninepfsBinding]);
+    w.forEach(([path, value], i) => r.apply({ seq: i + 1, ts: 1_000 + i, src: 'xs', type: 'xs.write', data: { path, value }, prev: '', hash: '' } as XRecord));
+    return r;
+  }
+  it('keys that fail the checks arriving later are the reason the daemon closed: a handshake failure', () => {
+    const r = run('2');
+    expect(r.incidents.map((i) => i.kind)).toEqual(['handshake-failure']);
+    expect(r.incidents[0].summary).toMatch(/version "2" is not 1/);
+  });
+  it('valid keys arriving later: the frontend closed on its own, no failure', () => {
+    expect(run('1').incidents).toEqual([]);
+  });
+});

@@ -129,11 +129,19 @@ function frontendChanged(c: NinepfsContext, seq: number, initial: boolean, ts: n
       if (c.daemonFrontendState === undefined || c.daemonFrontendState < 3) next = frontendInitialised(next, seq, ts, false);
       break;
     case 5:
-      next = expectNow(next, 'closing', seq, 'frontend Closing');
+    case 6: {
+      // Watches coalesce: a frontend first seen Closing/Closed after publishing its keys went
+      // through Initialised, and xen-9pfsd judged those keys then (its refusal is why the
+      // frontend closes). Judge them as that step first.
+      if (c.daemonFrontendState < 3 && c.expect === 'published') {
+        const judged = frontendInitialised(next, seq, ts, false);
+        // Its keys may still be on their way (their watches fire after the state's): wait for them.
+        if (judged.awaiting === 'frontend-keys' || judged.expect === 'closed') return judged;
+        next = judged;
+      }
+      next = n === 5 ? expectNow(next, 'closing', seq, 'frontend Closing') : expectNow(next, 'closed', seq, 'frontend Closed');
       break;
-    case 6:
-      next = expectNow(next, 'closed', seq, 'frontend Closed');
-      break;
+    }
     default:
       break; // Unknown, Initialising, Connected, Reconfiguring…: xen-9pfsd does nothing
   }
@@ -226,6 +234,7 @@ export function reduceNinepfs(c0: NinepfsContext, e: NinepfsEvent): NinepfsConte
     }
   } else if (c.awaiting === 'frontend-keys' && e.side === 'frontend') {
     c = frontendInitialised(c, e.seq, e.ts, false);
+    c = closeIfFrontendClosed(c, e.seq);
   } else if (c.expect !== 'refused' && e.side === 'frontend' && (e.key === 'state' || (e.type === 'ninepfs.rm' && e.key === ''))) {
     c = frontendChanged(c, e.seq, false, e.ts);
   }
@@ -249,8 +258,22 @@ function onDeadline(c: NinepfsContext, e: { ts: number; seq: number }): NinepfsC
     const reason = probeBackend(n.be);
     return reason ? expectNow(n, 'refused', e.seq, reason, 'probe') : frontendChanged(expectNow(n, 'published', e.seq), e.seq, true, e.ts);
   }
-  if (c.awaiting === 'frontend-keys') return frontendInitialised(c, e.seq, e.ts, true);
+  if (c.awaiting === 'frontend-keys') {
+    // A frontend that closed without publishing its keys was not refused by the daemon's checks.
+    const fs = daemonFrontendState(c.fe['state'] ?? '0');
+    if ((fs === 5 || fs === 6) && c.fe['version'] === undefined) return expectNow(stopWaiting(c), fs === 5 ? 'closing' : 'closed', e.seq, fs === 5 ? 'frontend Closing' : 'frontend Closed');
+    return closeIfFrontendClosed(frontendInitialised(c, e.seq, e.ts, true), e.seq);
+  }
   return stopWaiting(c);
+}
+
+/** Keys judged valid while the frontend is already Closing/Closed: what the daemon does next is follow it. */
+function closeIfFrontendClosed(c: NinepfsContext, seq: number): NinepfsContext {
+  if (c.expect !== 'connected') return c;
+  const fs = daemonFrontendState(c.fe['state'] ?? '0');
+  if (fs === 5) return expectNow(c, 'closing', seq, 'frontend Closing');
+  if (fs === 6) return expectNow(c, 'closed', seq, 'frontend Closed');
+  return c;
 }
 
 /** One-entry memo so that both regions' guards and the action share one reduction per event. */

@@ -226,7 +226,8 @@ export function reduceXenbus(c0: XenbusContext, e: XenbusEvent): XenbusContext {
     // A device detached and attached again at the same path (a stub domain's CD-ROM disk): online=1
     // ends the removal only once the backend starts a new round, so its Closed is not a failure.
     if (e.side === 'backend' && e.key === 'online' && e.value === '1' && c.backend.state !== 5 && c.backend.state !== 6) c = { ...c, removingSince: undefined };
-    if (e.side === 'backend' && e.key === 'state' && (e.value === '1' || e.value === '2') && c.removingSince && c.online === '1') c = { ...c, removingSince: undefined, roundSeq: e.seq };
+    // Any state of a new round (1..4: watches may skip to Connected) once online is 1 again.
+    if (e.side === 'backend' && e.key === 'state' && ['1', '2', '3', '4'].includes(e.value) && c.removingSince && c.online === '1') c = { ...c, removingSince: undefined, roundSeq: e.seq };
     if (e.side === 'frontend' && e.key === 'state') c = { ...c, frontendStateSeq: e.seq };
   } else {
     if (e.domid !== c.domid) return c;
@@ -238,7 +239,24 @@ export function reduceXenbus(c0: XenbusContext, e: XenbusEvent): XenbusContext {
     c = { ...c, everConnected: false };
   }
   c = judgeFailure(c, e.seq);
-  return updateWait(c, e.seq, e.ts);
+  const waiting = c0.phase === 'initwait' || c0.phase === 'hotplug' ? c0 : undefined;
+  c = updateWait(c, e.seq, e.ts);
+  // libxl gave up waiting and is removing the device: its timer started when it wrote the device,
+  // which Xendeck observes a moment later, so a removal in the last stretch of the wait is that
+  // timeout (a stall), even if the record clock has not quite reached the deadline.
+  if (waiting && waiting.deadline !== undefined && !waiting.stall && isRemovalStart(e) && e.ts >= waiting.deadline - OBSERVATION_SLACK_MS) {
+    c = { ...c, stall: { side: 'backend', phase: waiting.phase!, since: waiting.phaseSince?.seq ?? e.seq, deadline: waiting.deadline } };
+  }
+  return c;
+}
+
+/** How late Xendeck may observe libxl's own writes (ms on the record clock). */
+export const OBSERVATION_SLACK_MS = 1000;
+
+function isRemovalStart(e: XenbusEvent): boolean {
+  if (e.type === 'xenbus.rm') return true;
+  if (e.type !== 'xenbus.write' || e.side !== 'backend') return false;
+  return (e.key === 'online' && e.value === '0') || (e.key === 'state' && (e.value === '5' || e.value === '6'));
 }
 
 /** One-entry memo so that every region's guards and the action share one reduction per event. */

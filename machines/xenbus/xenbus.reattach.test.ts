@@ -61,3 +61,23 @@ describe('xenbus device detached and attached again at the same path', () => {
     expect(r.incidents[0].summary).toMatch(/frontend closed before connecting/);
   });
 });
+
+describe("libxl's timeout seen through its removal", () => {
+  const B = '/local/domain/0/backend/vif/2/0';
+  const F = '/local/domain/2/device/vif/0';
+  function run(removeAfterMs: number) {
+    const base: [string, string][] = [['/local/domain/2/vm', `/vm/${U}`], [`${B}/frontend`, F], [`${B}/online`, '1'], [`${B}/state`, '1'], [`${F}/state`, '1']];
+    const recsA = recs(base);
+    const last = recsA[recsA.length - 1];
+    const removal = [`${B}/online`, `${B}/state`].map((path, i) => ({ seq: last.seq + 1 + i, ts: last.ts + removeAfterMs + i, src: 'xs', type: 'xs.write', data: { path, value: i ? '5' : '0' }, prev: '', hash: '' }) as XRecord);
+    const r = new HostRouter([xenbusBinding]);
+    for (const x of [...recsA, ...removal]) r.apply(x);
+    return r;
+  }
+  it('a removal in the last second of the 10 s InitWait wait is libxl giving up: a stall', () => {
+    expect(run(9_600).incidents.map((i) => i.kind)).toEqual(['handshake-stall']);
+  });
+  it('an earlier removal is an ordinary detach, not a stall', () => {
+    expect(run(3_000).incidents).toEqual([]);
+  });
+});
