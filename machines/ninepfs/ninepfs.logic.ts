@@ -32,8 +32,12 @@ export function initialNinepfsContext(input: NinepfsInput): NinepfsContext {
   };
 }
 
-/** How long a verdict waits for keys written with the ones already observed (record clock, ms). */
-export const KEY_GRACE_MS = 1000;
+/**
+ * How long a verdict waits for keys written with the ones already observed (record clock, ms).
+ * As long as libxl's own waits: a wrong verdict is worse than a late one, and a simulated host
+ * run faster than real time (`--speed`) stretches the observation lag on its clock.
+ */
+export const KEY_GRACE_MS = 10_000;
 
 /**
  * Whether xen-9pfsd's frontend checks, in its order, would reach a key this history has not
@@ -197,6 +201,12 @@ function judge(before: NinepfsContext, c: NinepfsContext, e: NinepfsEvent): Nine
   if (matches(c)) return { ...c, verdict: 'complied', deviation: undefined };
   // A deferred verdict (clock.tick) judges what the backend already did, as a backend write would.
   const why = backendWrite || e.type === 'clock.tick' ? contradiction(c) : undefined;
+  // A backend ahead of the frontend we have observed may only be ahead of our observations:
+  // the frontend's Initialised and keys can be read after the backend's reaction. Wait for them.
+  const bs = c.be['state'];
+  if (why && c.expect === 'published' && (bs === '3' || bs === '4') && e.type !== 'clock.tick' && c.awaiting !== 'backend-keys') {
+    return wait({ ...c, verdict: 'pending', deviation: undefined }, 'frontend-keys', e.ts);
+  }
   if (why) return { ...c, verdict: 'deviated', deviation: why };
   return changed ? { ...c, verdict: 'pending', deviation: undefined } : c;
 }

@@ -110,7 +110,18 @@ describe('ninepfs: backend publication', () => {
 
   it('judges a backend Connected before the frontend is Initialised as deviated (seed 001)', () => {
     const d = device().toolstack().publish().w('backend', 'state', '4');
+    // The frontend's Initialised may only be late to our observations: the verdict waits for it.
+    expect(d.ctx().verdict).toBe('pending');
+    expect(d.ctx().awaiting).toBe('frontend-keys');
+    d.tick();
     expect(d.ctx().verdict).toBe('deviated');
+  });
+
+  it('a backend Connected whose frontend keys are observed within the wait complied', () => {
+    const d = device().toolstack().publish().w('backend', 'state', '4');
+    for (const [k, v] of Object.entries(GOOD)) d.w('frontend', k, v);
+    expect(d.ctx().expect).toBe('connected');
+    expect(d.ctx().verdict).toBe('complied');
   });
 });
 
