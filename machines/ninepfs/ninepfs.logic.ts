@@ -252,11 +252,12 @@ export function reduceNinepfs(c0: NinepfsContext, e: NinepfsEvent): NinepfsConte
   if (c.awaiting === 'frontend-keys' && e.type === 'ninepfs.write' && e.side === 'backend' && e.key === 'state' && e.value === '6') {
     c = frontendInitialised(c, e.seq, e.ts, true);
   }
-  // A backend that closes after a valid Initialised failed a check Xendeck cannot see
-  // (unless libxl is removing the device: online=0 first).
+  // A backend that closes after a valid Initialised failed a check Xendeck cannot see, unless libxl
+  // is removing the device (online=0 first, which may be observed after the close: wait for it).
   if (c.expect === 'connected' && c.be['online'] !== '0' && e.type === 'ninepfs.write' && e.side === 'backend' && e.key === 'state' && e.value === '6') {
-    c = expectNow(c, 'closed', e.seq, UNOBSERVED_CLOSE, 'unobserved');
+    c = wait(c, 'removal', e.ts);
   }
+  if (c.awaiting === 'removal' && c.be['online'] === '0') c = stopWaiting(c);
   return judge(before, c, e);
 }
 
@@ -267,6 +268,11 @@ function onDeadline(c: NinepfsContext, e: { ts: number; seq: number }): NinepfsC
     const n = stopWaiting(c);
     const reason = probeBackend(n.be);
     return reason ? expectNow(n, 'refused', e.seq, reason, 'probe') : frontendChanged(expectNow(n, 'published', e.seq), e.seq, true, e.ts);
+  }
+  if (c.awaiting === 'removal') {
+    // No removal followed the close: the daemon closed the device on its own.
+    const n = stopWaiting(c);
+    return n.expect === 'connected' ? expectNow(n, 'closed', e.seq, UNOBSERVED_CLOSE, 'unobserved') : n;
   }
   if (c.awaiting === 'frontend-keys') {
     // A frontend that closed without publishing its keys was not refused by the daemon's checks.

@@ -206,9 +206,19 @@ describe('ninepfs: frontend Initialised (connect_device)', () => {
 
   it('explains a backend Closed after a valid Initialised as a check Xendeck cannot observe (seed 001)', () => {
     const d = device().toolstack().publish().frontend(GOOD).w('backend', 'state', '6');
+    // libxl's removal (online=0) may be observed after the close: it is waited for first.
+    expect(d.ctx().awaiting).toBe('removal');
+    d.tick();
     expect(d.state()).toBe('daemon.closed,observed.complied');
     expect(d.ctx().closeReason).toBe(UNOBSERVED_CLOSE);
     expect(d.ctx().failedBy).toBe('unobserved');
+  });
+
+  it('a backend Closed followed by libxl removal evidence (online=0) is a removal, not a failure', () => {
+    const d = device().toolstack().publish().frontend(GOOD).w('backend', 'state', '6').w('backend', 'online', '0');
+    d.tick();
+    expect(d.ctx().failedBy).toBeUndefined();
+    expect(d.ctx().awaiting).toBeUndefined();
   });
 
   it('ignores a repeated frontend state, as xen-9pfsd compares with its own copy (seed 001)', () => {

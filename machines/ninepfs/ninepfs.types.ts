@@ -57,7 +57,7 @@ export interface NinepfsContext extends NinepfsInput {
    * observed after the daemon's reaction to them. The verdict waits for them until `deadline`
    * (record clock), then is made with what was observed.
    */
-  awaiting: 'backend-keys' | 'frontend-keys' | undefined;
+  awaiting: 'backend-keys' | 'frontend-keys' | 'removal' | undefined;
   deadline: number | undefined;
 }
 
