@@ -200,7 +200,7 @@ export class Observer {
   /** A log line the machines' parsers recognise, or nothing (DESIGN.md: only such lines are recorded). */
   logLine(ev: { kind: 'xl' | 'qemu-dm' | 'hotplug'; name?: string; line: string }): Obs[] {
     const recognised =
-      ev.kind === 'hotplug' ? /error|fail/i.test(ev.line) : ev.kind === 'xl' ? parseXlLogLine(ev.line) !== null || parseXlStep(ev.line) !== undefined : parsePlatformLine(ev.line) !== undefined;
+      ev.kind === 'hotplug' ? ev.line.trim() !== '' : ev.kind === 'xl' ? parseXlLogLine(ev.line) !== null || parseXlStep(ev.line) !== undefined : parsePlatformLine(ev.line) !== undefined;
     if (!recognised) return [];
     let domid = ev.name !== undefined ? this.domidOfName(ev.name) : undefined;
     // A stub domain's device model log is named after its guest with "-dm".
