@@ -2,7 +2,7 @@
  * Types of the domain lifecycle machine: its input, context and events.
  * Every event carries the record clock (`ts`) and the record's `seq`.
  */
-import type { ShutdownReason } from '../events/record.ts';
+import type { ShutdownReason, Vocabulary } from '../events/record.ts';
 import type { DomainType } from '../host/binding.ts';
 import type { OnShutdownAction, XlDecision } from './xl-log.ts';
 
@@ -84,17 +84,7 @@ export type DomainEvent =
   /** `control/shutdown` written "" by the guest. */
   | ({ type: 'domain.shutdown.ack'; domid: number } & Stamp)
   /** A dominfo poll. */
-  | ({
-      type: 'domain.info';
-      domid: number;
-      name?: string;
-      running: boolean;
-      blocked: boolean;
-      paused: boolean;
-      shutdown: boolean;
-      dying: boolean;
-      reason?: ShutdownReason;
-    } & Stamp)
+  | ({ type: 'domain.info' } & Omit<Vocabulary['dominfo'], 'uuid'> & Stamp)
   /** `@releaseDomain` for this domid. */
   | ({ type: 'domain.release'; domid: number } & Stamp)
   /** `/local/domain/<id>` removed. */

@@ -5,7 +5,7 @@
  * automatic `incidents`) or bookkeeping kept beside them (`meta`).
  */
 import type { XRecord } from '../../../../machines/events/record.ts';
-import type { RouterSnapshot } from '../../../../machines/host/router.ts';
+import type { Incident, RouterSnapshot } from '../../../../machines/host/router.ts';
 import type { Manifest } from '../../../../machines/events/bundle.ts';
 import type { PrunedRange, Redaction } from '../../../../electron/shared/export/history.std.ts';
 
@@ -22,17 +22,10 @@ export interface StoredSnapshot {
 }
 
 /** An incident: detected by the machines (`auto`, rebuilt from the events) or bookmarked by a person. */
-export interface StoredIncident {
+export interface StoredIncident extends Incident {
   /** `auto:<kind>:<actor>:<from>` or `person:<created>:<n>`. */
   id: string;
   source: 'auto' | 'person';
-  kind: string;
-  actor: string;
-  uuid: string;
-  from: number;
-  to: number;
-  ts: number;
-  summary: string;
   note?: string;
 }
 
