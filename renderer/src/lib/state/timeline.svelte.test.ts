@@ -66,10 +66,12 @@ describe('TimelineState: rows by index over the store', () => {
     expect(tl2.seqAt(before)).toBe(75);
   });
 
-  it('one expanded row at a time', () => {
+  it('one expanded row at a time; opening one stops following the newest records', () => {
     const tl = new TimelineState(new AppDb(`test-${crypto.randomUUID()}`));
+    expect(tl.follow).toBe(true);
     tl.toggle(5);
     expect(tl.expanded).toBe(5);
+    expect(tl.follow).toBe(false);
     tl.toggle(7);
     expect(tl.expanded).toBe(7);
     tl.toggle(7);

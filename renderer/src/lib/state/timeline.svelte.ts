@@ -159,7 +159,9 @@ export class TimelineState {
     this.version++;
   }
 
+  /** Open or close a record; opening one stops following the newest records, so it stays in view. */
   toggle(seq: number): void {
     this.expanded = this.expanded === seq ? null : seq;
+    if (this.expanded !== null) this.follow = false;
   }
 }
