@@ -108,6 +108,9 @@ BENCHES.push(hostBench);
 // The store in real Chromium (IndexedDB through Dexie): needs /usr/bin/chromium.
 const { storeBench } = await import('../../test/store-chromium/bench.ts');
 BENCHES.push(storeBench);
+// The interface in real Chromium against `xendeck serve --sim`: write-to-DOM latency and timeline scrolling.
+const { uiBench } = await import('../../test/e2e/bench.ts');
+BENCHES.push(uiBench);
 
 export async function benchCmd(argv: string[], io: Io): Promise<number> {
   const a = args(argv, { json: { type: 'boolean' }, records: { type: 'string' }, only: { type: 'string' } }, 0);
