@@ -49,12 +49,14 @@ export function xlArgvFor(c: CommandRequest): string[] {
     case 'pause':
     case 'unpause':
       return [c.op, d(c.domain)];
+    // Media changes run verbose: libxl's step lines (QMP steps, retries) land in cmd.result's
+    // output, where the CD-ROM machine follows the change step by step.
     case 'cd-insert':
-      return ['cd-insert', d(c.domain), c.vdev, c.path];
+      return ['-v', 'cd-insert', d(c.domain), c.vdev, c.path];
     case 'cd-eject':
     case 'cd-force-eject':
       // After a forced eject through QEMU, xl cd-eject is the step that resyncs libxl.
-      return ['cd-eject', d(c.domain), c.vdev];
+      return ['-v', 'cd-eject', d(c.domain), c.vdev];
     case 'block-attach': {
       const spec = [`target=${c.target}`, `vdev=${c.vdev}`, ...(c.format ? [`format=${c.format}`] : []), ...(c.access ? [`access=${c.access}`] : []), ...(c.devtype ? [`devtype=${c.devtype}`] : [])];
       return ['block-attach', d(c.domain), spec.join(',')];

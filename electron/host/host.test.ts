@@ -390,7 +390,7 @@ describe('live host', () => {
     host.flush();
     expect(r.ok).toBe(true);
     expect(xen.qmpRuns).toEqual([{ domid: 1, execute: 'eject', arguments: { id: 'ide-5632', force: true } }]);
-    expect(xen.xlRuns).toEqual([['cd-eject', 'web', 'hdc']]);
+    expect(xen.xlRuns).toEqual([['-v', 'cd-eject', 'web', 'hdc']]);
     const types = sink.records.filter((x) => x.type.startsWith('cmd.') || x.type.startsWith('qmp.')).map((x) => x.type);
     expect(types).toEqual(['cmd.request', 'qmp.reply', 'cmd.result']);
   });
