@@ -173,16 +173,25 @@ function label(c: DomainContext): string {
   return c.name ? `${c.name}` : `domain ${c.uuid}`;
 }
 
+function crashSummary(c: DomainContext, reason: 'crash' | 'watchdog'): string {
+  const action = c.onActions[reason] ?? c.lastAction;
+  const what = reason === 'crash' ? 'crashed' : 'was shut down by its watchdog';
+  const then = action ? `on_${reason}=${action}` : `on_${reason} action not yet known`;
+  return `${label(c)} (domid ${c.domid}) ${what}; ${then}`;
+}
+
 /** Incidents of a domain transition (called by the router after each state change). */
 export function domainIncident(t: TransitionInfo): IncidentHit | null {
   const c = t.context as DomainContext;
   if (t.from === t.to) return null;
   if (t.to === 'shutdown.crash' || t.to === 'shutdown.watchdog') {
     const reason = t.to === 'shutdown.crash' ? 'crash' : 'watchdog';
-    const action = c.lastAction ?? c.onActions[reason];
-    const what = reason === 'crash' ? 'crashed' : 'was shut down by its watchdog';
-    const then = action ? `on_${reason}=${action}` : `on_${reason} action not yet known`;
-    return { kind: reason, summary: `${label(c)} (domid ${c.domid}) ${what}; ${then}` };
+    return { kind: reason, summary: crashSummary(c, reason) };
+  }
+  // Leaving the crash: xl's action is known by now (it is logged after the shutdown is seen).
+  if ((t.from === 'shutdown.crash' || t.from === 'shutdown.watchdog') && t.to !== '-') {
+    const reason = t.from === 'shutdown.crash' ? 'crash' : 'watchdog';
+    return { kind: reason, summary: crashSummary(c, reason), update: true };
   }
   if (t.from === 'softResetting' && t.to === 'running') {
     return {

@@ -79,6 +79,11 @@ export interface IncidentHit {
   summary: string;
   /** First seq of the incident's range (default: the transition's seq). */
   start?: number;
+  /**
+   * Not a new incident: what was learned since about this actor's latest incident of this kind
+   * (its summary, and its range extended to this seq). Ignored when there is none.
+   */
+  update?: boolean;
 }
 
 /**

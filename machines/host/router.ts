@@ -373,7 +373,18 @@ export class HostRouter implements RouteContext {
       this.fault(seq, a.id, `incident rule failed: ${(e as Error).message}`);
       return;
     }
-    if (hit) this.incidents.push({ kind: hit.kind, actor: a.id, uuid: a.uuid, from: hit.start ?? seq, to: seq, ts, summary: hit.summary });
+    if (!hit) return;
+    if (hit.update) {
+      for (let i = this.incidents.length - 1; i >= 0; i--) {
+        const inc = this.incidents[i];
+        if (inc.actor !== a.id || inc.kind !== hit.kind) continue;
+        inc.summary = hit.summary;
+        inc.to = Math.max(inc.to, seq);
+        return;
+      }
+      return;
+    }
+    this.incidents.push({ kind: hit.kind, actor: a.id, uuid: a.uuid, from: hit.start ?? seq, to: seq, ts, summary: hit.summary });
   }
 
   /**
