@@ -121,11 +121,20 @@ export async function benchCmd(argv: string[], io: Io): Promise<number> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'xendeck-bench-'));
   const results: BenchResult[] = [];
+  const failed: string[] = [];
   const log = a.values.json ? (s: string) => io.err(s) : (s: string) => io.out(`  ${s}`);
   try {
     for (const b of BENCHES) {
       if (a.values.only && b.name !== a.values.only) continue;
-      const got = await b.run({ records, dir, log });
+      let got: BenchResult | BenchResult[];
+      try {
+        got = await b.run({ records, dir, log });
+      } catch (e) {
+        // One benchmark that cannot run (a missing peer) does not hide the others' figures.
+        failed.push(b.name);
+        io.err(`bench ${b.name}: failed: ${String((e as Error).message ?? e).split('\n')[0]}`);
+        continue;
+      }
       for (const r of Array.isArray(got) ? got : [got]) {
         results.push(r);
         if (!a.values.json)
@@ -135,6 +144,6 @@ export async function benchCmd(argv: string[], io: Io): Promise<number> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  if (a.values.json) io.out(JSON.stringify({ results }, null, 2));
-  return 0;
+  if (a.values.json) io.out(JSON.stringify({ results, failed }, null, 2));
+  return failed.length ? 1 : 0;
 }
