@@ -101,7 +101,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     simEvents = s.events;
     // The record clock of a simulated host is its own clock: timeouts (a 10 s InitWait) happen in
     // simulated time, so a compressed run (--speed) records the same history as a real-time one.
-    simNow = () => s.clock.now();
+    // Whole milliseconds (records carry integer ts): the simulated clock has sub-millisecond timers.
+    simNow = () => Math.floor(s.clock.now());
     cleanups.unshift(() => s.stop());
     launch = { helperPath: helper, elevate: false, overrides: { xenstoreSocket: s.xenstoreSocket, qmpDir: s.qmpDir, xlPath: s.xlPath, logDir: s.logDir, lockDir: s.lockDir } };
     if (!dataDir) dataDir = join(dir, 'data');

@@ -258,8 +258,14 @@ main(int argc, char **argv)
 			if (s.closing != NULL)
 				fatalx("state error: %s", s.closing);
 		}
-		if (nfds == 2 && (pfd[1].revents & (POLLIN | POLLHUP |
-		    POLLERR)))
+		/*
+		 * Pumped on every wake-up, not only when the watch pipe is
+		 * readable: when xenstored goes away, libxenstore's reader
+		 * thread closes the connection without writing to the pipe,
+		 * and only xs_check_watch tells (EINVAL), so xs.lost is sent
+		 * at the next request or timer instead of never.
+		 */
+		if (nfds == 2)
 			xsops_pump(&s);
 		dominfo_tick(&s);
 		logtail_tick(&s);

@@ -791,27 +791,82 @@ deliver(struct session *s, const char *path, const char *wtok)
 	session_event(s, "xs.watch", data, 0);
 }
 
+/* Watch events taken from libxenstore at once before any is delivered. */
+#define PUMP_BATCH	256
+
+/*
+ * Delivers the pending watch events. A watch carries no value (the value is
+ * read when the event is delivered), so identical pending events say nothing
+ * more than one of them: each batch delivers a (path, token) once, at its
+ * first place. A guest rewriting one node thousands of times then costs a
+ * read per batch, not a read per write, and other domains' events behind it
+ * are read promptly instead of after the whole backlog.
+ */
 void
 xsops_pump(struct session *s)
 {
-	char	**vec;
+	/*
+	 * Static: the helper may exit inside deliver() (the main process went
+	 * away), and what a batch still holds then stays reachable, not leaked.
+	 * Not re-entered: deliver() runs no pump.
+	 */
+	static char	**vec[PUMP_BATCH];
+	size_t		 n, i, j;
+	int		 lost, err;
 
 	if (s->xs->h == NULL)
 		return;
 	for (;;) {
-		errno = 0;
-		vec = xs_check_watch(s->xs->h);
-		if (vec == NULL) {
-			if (errno != EAGAIN && errno != 0) {
-				log_warn("xenstore connection lost");
-				session_event(s, "xs.lost", json_pack("{s:s}",
-				    "error", errno_name(errno)), 0);
-				xsops_free(s);
-				xsops_init(s);
+		n = 0;
+		lost = 0;
+		err = 0;
+		while (n < PUMP_BATCH) {
+			errno = 0;
+			vec[n] = xs_check_watch(s->xs->h);
+			if (vec[n] == NULL) {
+				if (errno != EAGAIN && errno != 0) {
+					lost = 1;
+					err = errno;
+				}
+				break;
 			}
+			n++;
+		}
+		if (lost) {
+			/*
+			 * The values cannot be read any more: the rescan
+			 * after reconnecting reconciles.
+			 */
+			for (i = 0; i < n; i++) {
+				free(vec[i]);
+				vec[i] = NULL;
+			}
+			log_warn("xenstore connection lost");
+			session_event(s, "xs.lost", json_pack("{s:s}",
+			    "error", errno_name(err)), 0);
+			xsops_free(s);
+			xsops_init(s);
 			return;
 		}
-		deliver(s, vec[XS_WATCH_PATH], vec[XS_WATCH_TOKEN]);
-		free(vec);
+		for (i = 0; i < n; i++) {
+			if (vec[i] == NULL)
+				continue;
+			for (j = i + 1; j < n; j++) {
+				if (vec[j] != NULL &&
+				    strcmp(vec[i][XS_WATCH_PATH],
+				    vec[j][XS_WATCH_PATH]) == 0 &&
+				    strcmp(vec[i][XS_WATCH_TOKEN],
+				    vec[j][XS_WATCH_TOKEN]) == 0) {
+					free(vec[j]);
+					vec[j] = NULL;
+				}
+			}
+			deliver(s, vec[i][XS_WATCH_PATH],
+			    vec[i][XS_WATCH_TOKEN]);
+			free(vec[i]);
+			vec[i] = NULL;
+		}
+		if (n < PUMP_BATCH)
+			return;
 	}
 }
