@@ -17,7 +17,7 @@ import { fdBridgeListener, findPython } from './fd-bridge.ts';
 
 const pexec = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const FIXTURE = '/work/shared/fixtures/real-qemu/run.sh';
+const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/real-qemu/run.sh', import.meta.url));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qmp-cmp-'));
 const realSock = path.join(dir, 'real.sock');
 const simSock = path.join(dir, 'sim.sock');
