@@ -245,7 +245,8 @@ export function reduceXenbus(c0: XenbusContext, e: XenbusEvent): XenbusContext {
   // which Xendeck observes a moment later, so a removal in the last stretch of the wait is that
   // timeout (a stall), even if the record clock has not quite reached the deadline.
   if (waiting && waiting.deadline !== undefined && !waiting.stall && isRemovalStart(e) && e.ts >= waiting.deadline - OBSERVATION_SLACK_MS) {
-    c = { ...c, stall: { side: 'backend', phase: waiting.phase!, since: waiting.phaseSince?.seq ?? e.seq, deadline: waiting.deadline } };
+    // As when the deadline passes (clock.tick): the wait is over, as a stall.
+    c = { ...c, stall: { side: 'backend', phase: waiting.phase!, since: waiting.phaseSince?.seq ?? e.seq, deadline: waiting.deadline }, deadline: undefined };
   }
   return c;
 }

@@ -54,6 +54,16 @@ describe('xenbus replay determinism', () => {
     );
   });
 
+  it('a removal in the last second of a wait ends the wait as a stall, with no deadline left (found by the property below)', () => {
+    const snap = replay([
+      { kind: 'write', side: 'backend', key: 'state', value: 'connected', domid: 3, bekind: 'vbd' },
+      { kind: 'wait', ms: 9000 },
+      { kind: 'rm', side: 'frontend', key: '' },
+    ] as any) as any;
+    expect(snap.value.link).toBe('stalled');
+    expect(snap.context.deadline).toBeUndefined();
+  });
+
   it('never throws and keeps the value consistent with the context', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
