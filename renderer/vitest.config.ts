@@ -11,7 +11,7 @@ export default defineConfig({
   resolve: { conditions: ['browser'] },
   test: {
     include: ['renderer/src/**/*.test.ts'],
-    setupFiles: ['renderer/src/lib/db/test-setup.ts'],
+    setupFiles: ['renderer/src/lib/db/test-setup.ts', 'test/fast-check-seed.ts'],
     environment: 'happy-dom',
     testTimeout: 30_000,
     pool: 'forks',
