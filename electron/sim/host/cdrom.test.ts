@@ -110,8 +110,13 @@ describe('libxl CD-ROM step lines (xl -vvv)', () => {
     const names = steps.map((x) => (x.rc !== undefined ? `${x.step}:${x.rc}` : x.step));
     expect(names[0]).toBe('lock-acquired:0');
     expect(names).toContain('stubdom-ejected:-28');
-    expect(names.filter((n) => n === 'retrying')).toHaveLength(3);
-    expect(names.filter((n) => n === 'inserted:-28')).toHaveLength(3);
+    // Three injected failures give three retries; the stub domain adding its fdset late (a timing
+    // matter on a loaded machine) may add more, never beyond libxl's 10. Each retry follows a
+    // failed change (inserted rc=-28).
+    const retries = names.filter((n) => n === 'retrying').length;
+    expect(retries).toBeGreaterThanOrEqual(3);
+    expect(retries).toBeLessThanOrEqual(10);
+    expect(names.filter((n) => n === 'inserted:-28')).toHaveLength(retries);
     expect(names.slice(-2)).toEqual(['inserted:0', 'done:0']);
   });
 });
