@@ -249,48 +249,44 @@ op_xs_write(struct session *s, json_t *args, json_t **result,
 	return 0;
 }
 
-int
-op_xs_mkdir(struct session *s, json_t *args, json_t **result,
-    struct op_error *e)
+/*
+ * A write-side op that takes only a path (and an optional transaction):
+ * mkdir and rm share their checks and differ only in the libxenstore call.
+ */
+static int
+path_op(struct session *s, json_t *args, struct op_error *e, const char *op,
+    const char *verb, bool (*fn)(struct xs_handle *, xs_transaction_t,
+    const char *))
 {
 	const char		*path;
 	json_int_t		 jtx = 0;
 	xs_transaction_t	 t;
 	int			 has_tx, rc;
 
-	if ((rc = unpack_path_tx("xs.mkdir", args, &path, &jtx, &has_tx,
-	    e)) < 0)
+	if ((rc = unpack_path_tx(op, args, &path, &jtx, &has_tx, e)) < 0)
 		return rc;
 	if ((rc = check_write(path, e)) < 0 || (rc = xs_get(s, e)) < 0 ||
 	    (rc = get_tx(s->xs, jtx, has_tx, &t, e)) < 0)
 		return rc;
 	errno = 0;
-	if (!xs_mkdir(s->xs->h, t, path))
-		return op_fail(e, xs_errno(), "mkdir %s: %s", path,
+	if (!fn(s->xs->h, t, path))
+		return op_fail(e, xs_errno(), "%s %s: %s", verb, path,
 		    strerror(xs_errno()));
 	return 0;
+}
+
+int
+op_xs_mkdir(struct session *s, json_t *args, json_t **result,
+    struct op_error *e)
+{
+	return path_op(s, args, e, "xs.mkdir", "mkdir", xs_mkdir);
 }
 
 int
 op_xs_rm(struct session *s, json_t *args, json_t **result,
     struct op_error *e)
 {
-	const char		*path;
-	json_int_t		 jtx = 0;
-	xs_transaction_t	 t;
-	int			 has_tx, rc;
-
-	if ((rc = unpack_path_tx("xs.rm", args, &path, &jtx, &has_tx,
-	    e)) < 0)
-		return rc;
-	if ((rc = check_write(path, e)) < 0 || (rc = xs_get(s, e)) < 0 ||
-	    (rc = get_tx(s->xs, jtx, has_tx, &t, e)) < 0)
-		return rc;
-	errno = 0;
-	if (!xs_rm(s->xs->h, t, path))
-		return op_fail(e, xs_errno(), "rm %s: %s", path,
-		    strerror(xs_errno()));
-	return 0;
+	return path_op(s, args, e, "xs.rm", "rm", xs_rm);
 }
 
 int
