@@ -49,6 +49,7 @@ export function createHandlers(host: LiveHost): Handlers<Session> {
       const v = host.view();
       return { seq: v.seq, ts: v.ts, actors: v.actors, incidents: v.incidents };
     },
+    storeStatus: async (_session, { state, detail }) => ({ recorded: host.storeStatus(state, detail) }),
   };
 }
 

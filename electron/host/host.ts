@@ -136,6 +136,9 @@ export class LiveHost {
   private readyWaiters: (() => void)[] = [];
   private statusListeners = new Set<(s: HostStatus) => void>();
   private killReason: string | undefined;
+  /** A store reported it cannot commit (storage full). */
+  private storeFull = false;
+  private storeFullDetail: string | undefined;
   /** Lines from the helper that did not fit the protocol. */
   malformed = 0;
 
@@ -214,8 +217,12 @@ export class LiveHost {
       ...(snap.context.lastExit ? { lastExit: snap.context.lastExit } : {}),
       recording: this.recorder !== null && !this.stopping,
       tail,
-      pending: this.outbox ? this.outbox.size + this.batch.length : 0,
+      pending: this.pendingCount(),
     };
+  }
+
+  private pendingCount(): number {
+    return this.outbox ? this.outbox.size + this.batch.length : 0;
   }
 
   onStatus(fn: (s: HostStatus) => void): () => void {
@@ -300,6 +307,29 @@ export class LiveHost {
     // Records may leave the outbox only once the saved state covers them (it rebuilds the actors after a restart).
     if (this.storeAcked > this.savedSeq && this.o.now() - this.lastSave >= this.o.saveEveryMs) this.saveState();
     return this.outbox.ack(Math.min(this.storeAcked, this.savedSeq));
+  }
+
+  /**
+   * A store says it cannot commit (storage full) or can again. Recorded as `recording.status`
+   * (reason store-full); the records stay in the outbox meanwhile. Returns whether it was recorded
+   * (false when nothing changed, or with no chain base yet).
+   */
+  storeStatus(state: 'full' | 'ok', detail?: string): boolean {
+    if (!this.recorder) return false;
+    const full = state === 'full';
+    if (full === this.storeFull) return false;
+    this.storeFull = full;
+    this.storeFullDetail = full ? detail : undefined;
+    this.observe([
+      {
+        ts: this.ts(),
+        src: 'host',
+        type: 'recording.status',
+        data: { state: full ? 'paused' : 'resumed', reason: 'store-full', gap: false, pending: this.pendingCount(), ...(detail ? { detail } : {}) },
+      },
+    ]);
+    this.emitStatus();
+    return true;
   }
 
   // Commands ---------------------------------------------------------------------------

@@ -119,6 +119,7 @@ function fakeHandlers(log: unknown[]): Handlers<Session> {
     command: async (_s, c) => (log.push(['command', c]), { cmd: 'c1', ok: true }),
     status: async () => status,
     view: async () => ({ seq: 0, ts: 0, actors: [], incidents: [] }),
+    storeStatus: async (_s, a) => (log.push(['storeStatus', a]), { recorded: true }),
   };
 }
 

@@ -92,6 +92,17 @@ export const hostStatus = z.object({
   tail: chainTail,
   /** Records sealed but not yet acked by the store. */
   pending: z.number().int(),
+  /**
+   * The outbox under pressure (electron/host/README.md, "Backpressure"): `shedding` coalesces guest input,
+   * `paused` records nothing until `reason` clears (outbox-full, disk-full, store-full).
+   */
+  recordingState: z.enum(['normal', 'shedding', 'paused']).optional(),
+  recordingReason: z.enum(['outbox-high', 'outbox-full', 'disk-full', 'store-full']).optional(),
+  recordingDetail: z.string().optional(),
+  /** Bytes of the pending records, and the outbox's caps (records, bytes). */
+  pendingBytes: z.number().int().optional(),
+  capRecords: z.number().int().optional(),
+  capBytes: z.number().int().optional(),
 });
 export type HostStatus = z.infer<typeof hostStatus>;
 
@@ -129,6 +140,14 @@ export const invoke = {
   status: { args: z.tuple([]), result: hostStatus },
   /** The live actors' states (the host's own view, for comparison with the renderer's replay). */
   view: { args: z.tuple([]), result: hostView },
+  /**
+   * The store cannot commit (storage full: IndexedDB quota or disk) or can again. The host records it
+   * (`recording.status`, reason store-full), keeps the records in its outbox, and pauses recording if the outbox fills.
+   */
+  storeStatus: {
+    args: z.tuple([z.object({ state: z.enum(['full', 'ok']), detail: z.string().max(500).optional() }).strict()]),
+    result: z.object({ recorded: z.boolean() }),
+  },
 } as const;
 
 /** host → renderer, fire-and-forget. */

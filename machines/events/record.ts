@@ -85,6 +85,28 @@ export interface Vocabulary {
   };
   /** A simulated-host step (scenario step, fault), for context in history. */
   'sim.step': { step: Record<string, unknown> };
+  /**
+   * Recording under pressure (electron/host/README.md, "Backpressure"):
+   * `shedding` — the outbox is backing up: guest-writable input is coalesced into `dropped` summaries (reason `backpressure`), lifecycle records go on;
+   * `normal` — shedding ended;
+   * `paused` — nothing is observed from here (gap): the outbox is full, the disk is full, or the store cannot commit;
+   * `resumed` — observing again; the records between `paused` and this one reconcile what changed meanwhile.
+   */
+  'recording.status': {
+    state: 'shedding' | 'normal' | 'paused' | 'resumed';
+    reason: 'outbox-high' | 'outbox-full' | 'disk-full' | 'store-full';
+    gap: boolean;
+    /** Records sealed and not yet committed by a store, when this was written. */
+    pending?: number;
+    /** Bytes of those records. */
+    bytes?: number;
+    detail?: string;
+  };
+  /**
+   * The wall clock went backwards by `by` ms (> 0). Records stay ordered by seq; their ts keep rising:
+   * from here ts = wall clock + `offset` (the sum of all jumps so far), so a reader can recover wall time.
+   */
+  'host.clock': { by: number; wall: number; offset: number };
 }
 
 export type RecordType = keyof Vocabulary;
@@ -107,6 +129,8 @@ export const RECORD_TYPES = [
   'store.prune',
   'store.redact',
   'sim.step',
+  'recording.status',
+  'host.clock',
 ] as const satisfies readonly RecordType[];
 
 export type TypedRecord<T extends RecordType> = XRecord<Vocabulary[T]> & { type: T };

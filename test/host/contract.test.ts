@@ -109,6 +109,7 @@ describe('the API contract across renderer, preload and main', () => {
       command: [{ op: 'pause', domain: 'web' }],
       status: [],
       view: [],
+      storeStatus: [{ state: 'ok' }],
     };
     for (const name of INVOKE_NAMES) {
       const out = await (api[name] as (...a: unknown[]) => Promise<unknown>)(...samples[name]);

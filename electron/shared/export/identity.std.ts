@@ -162,6 +162,10 @@ export function summaryOf(rec: XRecord): string {
       return clip(`redacted ${d.field} of seq ${d.seq}${d.reason ? `: ${d.reason}` : ''}`);
     case 'sim.step':
       return clip(`simulator step ${JSON.stringify(d.step)}`);
+    case 'recording.status':
+      return clip(`recording ${d.state} (${d.reason})${d.gap ? ' (observations may be missing)' : ''}${d.detail ? ': ' + d.detail : ''}`);
+    case 'host.clock':
+      return `wall clock went back ${d.by} ms; timestamps from here are wall + ${d.offset} ms`;
     default:
       return clip(`${rec.type} ${JSON.stringify(d)}`);
   }
