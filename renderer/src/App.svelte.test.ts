@@ -23,6 +23,7 @@ beforeEach(async () => {
     command: (...a: unknown[]) => api.command(...a),
     status: (...a: unknown[]) => api.status(...a),
     view: (...a: unknown[]) => api.view(...a),
+    storeStatus: (...a: unknown[]) => api.storeStatus(...a),
     on: (name: never, fn: never) => fake.api.on(name, fn),
   } as unknown as Bridge;
   (globalThis as { xendeck?: Bridge }).xendeck = bridge;

@@ -10,7 +10,8 @@ import type { Api, CommandRequest, CommandResult, ConnectResult, HostStatus } fr
 import type { HostView } from '../../../../machines/host/router.ts';
 import type { XRecord } from '../../../../machines/events/record.ts';
 import type { AppDb } from '../db/app-db.ts';
-import { appendEvents } from '../db/append-event.ts';
+import { appendEvents, type AppendResult } from '../db/append-event.ts';
+import { storageFullReason } from '../db/storage-full.ts';
 import { readStats, readTail } from '../db/meta.ts';
 import { rebuildIncidents } from '../db/projections/incidents.ts';
 import { ReplayEngine } from '../replay/replay-engine.ts';
@@ -28,6 +29,27 @@ export interface CommandLog {
   error?: string;
 }
 
+/**
+ * The store cannot commit because storage is full (IndexedDB quota or disk):
+ * recording into this store is paused until a retry commits again.
+ */
+export interface StorePause {
+  /** Why, in a person's words (from the browser's error). */
+  detail: string;
+  /** When the pause began (ms since the epoch). */
+  since: number;
+  /** Retries made so far. */
+  retries: number;
+  /** When the next retry is due (ms since the epoch), and the wait before it (doubles up to STORE_RETRY.maxMs). */
+  nextRetry: number;
+  waitMs: number;
+  /** The host has been told (storeStatus full). */
+  reported: boolean;
+}
+
+/** Backoff between retries while the store is full: the first wait, doubled each time up to the last. */
+export const STORE_RETRY = { firstMs: 2000, maxMs: 30_000 } as const;
+
 /** How many records of history the facts fold reads at start (the newest ones). */
 const FACTS_START = 200_000;
 
@@ -44,6 +66,8 @@ export class HostLink {
   commands = $state.raw<CommandLog[]>([]);
   /** ts of the newest record committed. */
   lastTs = $state(0);
+  /** Set while storage is full: nothing is appended or acked; the host keeps every record in its outbox meanwhile. */
+  storePause = $state.raw<StorePause | null>(null);
 
   readonly facts = new HostFacts();
   private engine: ReplayEngine;
@@ -56,11 +80,23 @@ export class HostLink {
   private stopped = false;
 
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** The batch whose commit hit full storage: a retry commits it again (it is the probe that space is back). */
+  private held: { records: XRecord[]; anchor: { seq: number; prev: string } | undefined } | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryWait = 0;
+  /** After a resume: batches pushed before the host re-sends from the store's tail may not chain; they are dropped, not refused. */
+  private awaitingResend = false;
 
   constructor(
     private readonly api: Api | null,
     readonly db: AppDb,
-    private readonly opts: { onError?: (e: unknown) => void; heartbeatMs?: number; answerMs?: number } = {},
+    private readonly opts: {
+      onError?: (e: unknown) => void;
+      heartbeatMs?: number;
+      answerMs?: number;
+      /** Backoff of the retries while storage is full (default STORE_RETRY). */
+      retry?: { firstMs: number; maxMs: number };
+    } = {},
   ) {
     this.engine = new ReplayEngine(db);
     if (!api) this.state = 'no-host';
@@ -154,13 +190,31 @@ export class HostLink {
   }
 
   private async commit(records: XRecord[]): Promise<void> {
-    const r = await appendEvents(this.db, records, this.anchor ? { anchor: this.anchor } : {});
+    // Paused: the host keeps these in its outbox and re-sends them after the resume.
+    if (this.storePause || this.stopped) return;
+    if (this.awaitingResend && records[0].seq > this.tail + 1) return;
+    const anchor = this.anchor;
+    let r: AppendResult;
+    try {
+      r = await appendEvents(this.db, records, anchor ? { anchor } : {});
+    } catch (e) {
+      const why = storageFullReason(e);
+      if (why === null) throw e;
+      this.pause(why, records, anchor);
+      return;
+    }
+    await this.committed(records, r);
+  }
+
+  /** What follows a commit (or a refusal): ack, facts, live view, listeners. */
+  private async committed(records: XRecord[], r: AppendResult): Promise<void> {
     if (!r.ok) {
       this.state = 'refused';
       this.message = `The store refused a batch from the host at seq ${r.refusal.seq}: ${r.refusal.message}. Nothing of that batch was written.`;
       return;
     }
     this.anchor = undefined;
+    this.awaitingResend = false;
     if (this.state === 'refused') this.state = 'live';
     if (r.appended > 0 || r.duplicates > 0) await this.api?.ack({ seq: r.ack }).catch(() => undefined);
     const fresh = records.filter((x) => x.seq > this.facts.seq);
@@ -171,6 +225,82 @@ export class HostLink {
     if (last.ts > this.lastTs) this.lastTs = last.ts;
     await this.refreshView();
     for (const fn of this.listeners) fn(fresh);
+  }
+
+  // Storage full -----------------------------------------------------------------------
+
+  /**
+   * A commit hit full storage: stop appending and acking, drop what is queued (the host keeps
+   * every unacked record in its outbox), tell the host, and retry with backoff.
+   */
+  private pause(detail: string, records: XRecord[], anchor: { seq: number; prev: string } | undefined): void {
+    this.held = { records, anchor };
+    this.retryWait = (this.opts.retry ?? STORE_RETRY).firstMs;
+    this.storePause = { detail, since: Date.now(), retries: 0, nextRetry: Date.now() + this.retryWait, waitMs: this.retryWait, reported: false };
+    // Batches already queued return at once (paused); nothing new is queued behind a retry.
+    void this.report();
+    this.schedule();
+  }
+
+  private async report(): Promise<void> {
+    const p = this.storePause;
+    if (!p || p.reported || !this.api) return;
+    try {
+      await this.api.storeStatus({ state: 'full', detail: p.detail.slice(0, 500) });
+      if (this.storePause === p) this.storePause = { ...p, reported: true };
+    } catch {
+      // The host is out of reach: the next retry tells it again.
+    }
+  }
+
+  private schedule(): void {
+    clearTimeout(this.retryTimer);
+    if (this.stopped || !this.storePause) return;
+    this.retryTimer = setTimeout(() => void this.retryNow(), this.retryWait);
+  }
+
+  /**
+   * Try the held batch again now (a person's "Try again", or the backoff timer). On success the
+   * host is told, and the store reconnects with its tail so the host re-sends what it holds.
+   * Resolves to whether storage took the batch.
+   */
+  retryNow(): Promise<boolean> {
+    const run = this.queue.then(() => this.retry());
+    this.queue = run.then(() => undefined).catch((e) => this.opts.onError?.(e));
+    return run.catch(() => false);
+  }
+
+  private async retry(): Promise<boolean> {
+    const p = this.storePause;
+    const held = this.held;
+    if (!p || !held || this.stopped) return !p;
+    clearTimeout(this.retryTimer);
+    let r: AppendResult;
+    try {
+      r = await appendEvents(this.db, held.records, held.anchor ? { anchor: held.anchor } : {});
+    } catch (e) {
+      const why = storageFullReason(e);
+      if (why === null) throw e;
+      const { maxMs } = this.opts.retry ?? STORE_RETRY;
+      this.retryWait = Math.min(maxMs, this.retryWait * 2);
+      this.storePause = { ...p, detail: why, retries: p.retries + 1, nextRetry: Date.now() + this.retryWait, waitMs: this.retryWait };
+      await this.report();
+      this.schedule();
+      return false;
+    }
+    this.held = null;
+    this.storePause = null;
+    await this.committed(held.records, r);
+    this.awaitingResend = true;
+    await this.api?.storeStatus({ state: 'ok' }).catch(() => undefined);
+    // Report the tail: the host re-sends every record it holds after it (those dropped while paused).
+    // The resend is queued behind this; once it has been taken, gaps are refused again.
+    void this.connect().then(() => {
+      this.queue = this.queue.then(() => {
+        this.awaitingResend = false;
+      });
+    });
+    return true;
   }
 
   /** Fold the stored history so the page shows the host as recorded before any push arrives. */
@@ -242,6 +372,7 @@ export class HostLink {
   stop(): void {
     this.stopped = true;
     clearInterval(this.heartbeat);
+    clearTimeout(this.retryTimer);
     for (const u of this.unsubs.splice(0)) u();
   }
 }

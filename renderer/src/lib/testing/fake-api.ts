@@ -37,6 +37,7 @@ export class FakeApi {
     command: (...a) => this.answer('command', a, () => this.commandHandler(a[0])),
     status: (...a) => this.answer('status', a, () => FAKE_STATUS),
     view: (...a) => this.answer('view', a, () => ({ seq: 0, ts: 0, actors: [], incidents: [] })),
+    storeStatus: (...a) => this.answer('storeStatus', a, () => ({ recorded: true })),
     on: (name, fn) => {
       let set = this.subs.get(name);
       if (!set) this.subs.set(name, (set = new Set()));
