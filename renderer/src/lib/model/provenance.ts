@@ -4,6 +4,7 @@
  * rows. Pure.
  */
 import type { XRecord } from '../../../../machines/events/record.ts';
+import { describeDropped } from '../../../../electron/shared/guest-input.std.ts';
 
 export interface Provenance {
   /** Short origin class: xenstore, hypervisor, QMP, log, person, helper, host, simulator. */
@@ -51,6 +52,12 @@ export function provenance(r: XRecord): Provenance {
       return { origin, where: `helper ${d.state}${d.gap ? ' (gap: observations may be missing)' : ''}` };
     case 'machine.transition':
       return { origin: 'derived', where: `${d.actor}: ${d.from} → ${d.to} (caused by #${d.cause})` };
+    case 'dropped':
+      return { origin, where: `guest input filter${d.path ? ` at ${d.path}` : ''} (${d.reason})` };
+    case 'recording.status':
+      return { origin, where: `recording ${d.state}: ${REASON_TEXT[d.reason as string] ?? d.reason}${d.gap ? ' (gap: observations may be missing)' : ''}` };
+    case 'host.clock':
+      return { origin, where: `host wall clock at ${new Date(Number(d.wall)).toISOString()} (offset now ${span(Number(d.offset))})` };
     default:
       return { origin, where: r.type };
   }
@@ -66,6 +73,68 @@ function logFile(file: unknown, name: unknown): string {
       return 'xen-hotplug.log';
     default:
       return String(file ?? 'log');
+  }
+}
+
+/** Why recording changed, in a person's words (`recording.status` reason). */
+export const REASON_TEXT: Record<string, string> = {
+  'outbox-high': 'the outbox is backing up',
+  'outbox-full': 'the outbox is full, the store is not keeping up',
+  'disk-full': "the disk holding Xendeck's outbox is full",
+  'store-full': "a store's storage is full",
+};
+
+/** A span of milliseconds as a person reads it (a clock jump, an offset). */
+export function span(ms: number): string {
+  if (!Number.isFinite(ms)) return '?';
+  const a = Math.abs(ms);
+  if (a < 1000) return `${ms} ms`;
+  if (a < 120_000) return `${(ms / 1000).toFixed(a < 10_000 ? 1 : 0)} s`;
+  if (a < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+function recordingSummary(d: Record<string, any>): string {
+  const why = REASON_TEXT[d.reason] ?? String(d.reason);
+  const pending = typeof d.pending === 'number' ? `${d.pending.toLocaleString('en')} pending` : '';
+  const more = [pending, d.detail ? String(d.detail) : ''].filter(Boolean).join('; ');
+  const tail = more ? ` (${more})` : '';
+  switch (d.state) {
+    case 'paused':
+      return `recording paused: ${why}${tail}${d.gap ? '; observations may be missing' : ''}`;
+    case 'resumed':
+      return `recording resumed after a pause (${why})${d.gap ? '; observations may be missing' : ''}`;
+    case 'shedding':
+      return `recording under pressure: guest data summarised, ${why}${tail}`;
+    case 'normal':
+      return `recording back to normal: guest data recorded in full again${pending ? ` (${pending})` : ''}`;
+    default:
+      return `recording ${d.state}: ${why}${tail}`;
+  }
+}
+
+export interface RecordBadge {
+  label: string;
+  level: 'ok' | 'warn' | 'bad' | 'info';
+}
+
+/** A badge beside a timeline row's summary, for the records that say history is under pressure or adjusted. */
+export function badge(r: XRecord): RecordBadge | null {
+  const d = r.data as Record<string, any>;
+  switch (r.type) {
+    case 'recording.status':
+      if (d.state === 'paused') return { label: 'paused', level: 'bad' };
+      if (d.state === 'shedding') return { label: 'shedding', level: 'warn' };
+      if (d.state === 'resumed') return { label: 'resumed', level: 'ok' };
+      return { label: 'normal', level: 'ok' };
+    case 'host.clock':
+      return { label: 'clock', level: 'warn' };
+    case 'dropped':
+      return { label: 'dropped', level: 'warn' };
+    case 'helper.status':
+      return d.gap ? { label: 'gap', level: 'bad' } : null;
+    default:
+      return null;
   }
 }
 
@@ -99,6 +168,12 @@ export function summary(r: XRecord): string {
       return `helper ${d.state}${d.gap ? ' with a gap' : ''}`;
     case 'machine.transition':
       return `${d.actor}: ${d.from} → ${d.to}`;
+    case 'dropped':
+      return describeDropped(r);
+    case 'recording.status':
+      return recordingSummary(d);
+    case 'host.clock':
+      return `wall clock went back ${span(Number(d.by))}; timestamps adjusted (ts = wall clock + ${span(Number(d.offset))})`;
     default:
       return JSON.stringify(d).slice(0, 200);
   }

@@ -290,9 +290,9 @@ export class HostLink {
     }
     this.held = null;
     this.storePause = null;
+    await this.api?.storeStatus({ state: 'ok' }).catch(() => undefined);
     await this.committed(held.records, r);
     this.awaitingResend = true;
-    await this.api?.storeStatus({ state: 'ok' }).catch(() => undefined);
     // Report the tail: the host re-sends every record it holds after it (those dropped while paused).
     // The resend is queued behind this; once it has been taken, gaps are refused again.
     void this.connect().then(() => {
