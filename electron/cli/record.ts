@@ -1,14 +1,15 @@
 /**
- * `xendeck record [--sim [SCENARIO]] --out FILE [--for SECONDS]`: record live
- * (or simulated) observations to a bundle, with no UI. With --sim the
- * recording ends when the scenario has played (or after --for); on the real
+ * `xendeck record [--sim [SCENARIO] [--loop [N]]] --out FILE [--for SECONDS] [--data-dir DIR]`:
+ * record live (or simulated) observations to a bundle, with no UI. With --sim
+ * the recording ends when the scenario has played (N times with --loop N; a
+ * bare --loop plays it until --for or Ctrl-C) or after --for; on the real
  * host it ends after --for, or on Ctrl-C. The bundle is written whole at the
  * end (temp file + rename), so an interrupted run leaves no half bundle.
  */
 import { hostname } from 'node:os';
 import { rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { manifestFor, fingerprint } from '../../machines/events/bundle.ts';
 import { machineVersions } from '../../machines/host/bindings.ts';
 import type { XRecord } from '../../machines/events/record.ts';
@@ -18,7 +19,8 @@ import { UsageError, type Io } from './main.ts';
 import { parseCommon, waitForSignal } from '../host/cli-support.ts';
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const a = parseCommon(argv, { out: { type: 'string' }, for: { type: 'string' }, speed: { type: 'string' } });
+  const a = parseCommon(argv, { out: { type: 'string' }, for: { type: 'string' }, speed: { type: 'string' }, 'data-dir': { type: 'string' } }, { loop: true });
+  if (a.loop !== undefined && !a.sim) throw new UsageError('--loop replays a simulated scenario: use it with --sim');
   const out = a.values.out as string | undefined;
   if (!out) throw new UsageError('--out FILE is required');
   const forS = a.values.for !== undefined ? Number(a.values.for) : undefined;
@@ -26,12 +28,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const speed = a.values.speed !== undefined ? Number(a.values.speed) : 1;
   if (!(speed > 0 && speed <= 100)) throw new UsageError(`--speed expects a factor in (0, 100], found "${a.values.speed}"`);
   if (!a.sim && forS === undefined && !process.stdin.isTTY) io.err('xendeck record: recording the real host until interrupted (Ctrl-C)');
+  if (a.loop === true && forS === undefined && !process.stdin.isTTY) io.err('xendeck record: playing the scenario over and over until interrupted (Ctrl-C)');
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'xendeck-record-'));
+  // The outbox lives here while recording (--data-dir: on a disk of your choice), removed at the end.
+  const dataDir = mkdtempSync(join(a.values['data-dir'] !== undefined ? resolve(String(a.values['data-dir'])) : tmpdir(), 'xendeck-record-'));
   const records: XRecord[] = [];
   let rt;
   try {
-    rt = await startRuntime({ mode: 'record', sim: a.sim ? { scenario: a.scenario, speed } : undefined, dataDir, log: (l, m) => l !== 'info' && io.err(`xendeck record: ${m}`) });
+    rt = await startRuntime({ mode: 'record', sim: a.sim ? { scenario: a.scenario, speed, ...(a.loop !== undefined ? { loop: a.loop } : {}) } : undefined, dataDir, log: (l, m) => l !== 'info' && io.err(`xendeck record: ${m}`) });
   } catch (e) {
     rmSync(dataDir, { recursive: true, force: true });
     if (e instanceof RuntimeError) {
@@ -58,6 +62,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const xen = rt.sim ? 'simulated' : undefined;
   const m = manifestFor(records, { host: { hostname: hostname(), ...(xen ? { xen } : {}) }, created: new Date().toISOString(), machines: machineVersions() });
   await writeBundleFile(out, m, records);
-  io.out(`recorded ${records.length} records to ${out} (fingerprint ${fingerprint(m)})`);
+  const passes = a.loop !== undefined && rt.sim ? `, ${rt.sim.passes} passes of the scenario` : '';
+  io.out(`recorded ${records.length} records to ${out} (fingerprint ${fingerprint(m)}${passes})`);
   return 0;
 }

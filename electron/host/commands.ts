@@ -20,6 +20,8 @@ import { HelperRequestError, type HelperClient } from './helper-client.ts';
 export interface CommandDeps {
   /** The helper, when it is up. */
   helper(): HelperClient | null;
+  /** Why commands cannot run now (recording paused), if they cannot. */
+  refuse?(): string | undefined;
   /** Seal observations into history (in order). */
   observe(obs: Observation[]): void;
   now(): number;
@@ -89,6 +91,8 @@ export async function runCommand(deps: CommandDeps, raw: unknown): Promise<Comma
 }
 
 async function execute(deps: CommandDeps, cmd: string, c: CommandRequest, domid: number | undefined): Promise<CommandResult> {
+  const why = deps.refuse?.();
+  if (why) return { cmd, ok: false, error: `${why}: nothing was done` };
   const h = deps.helper();
   if (!h) return { cmd, ok: false, error: 'the privileged helper is not running: nothing was done' };
   try {

@@ -22,7 +22,7 @@
  * router's snapshot and the observer's view, saved before acked records are
  * dropped from the outbox) plus the outbox's records rebuild the live actors.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createActor, type Actor } from 'xstate';
 import { ZERO_HASH, type Observation, type XRecord } from '../../machines/events/record.ts';
@@ -38,7 +38,7 @@ import type { HelperEvent } from '../shared/helper-protocol.std.ts';
 import { HelperClient, describeExit, type HelperExit, type HelperProcessLike } from './helper-client.ts';
 import { Observer, type ObserverJson } from './observe.ts';
 import { GuestInputFilter, type GuestInputConfig } from '../shared/guest-input.std.ts';
-import { Outbox } from './outbox.ts';
+import { Outbox, isDiskFull } from './outbox.ts';
 import { runCommand } from './commands.ts';
 
 export const WATCH_ROOTS: readonly { path: string; token: string }[] = [
@@ -47,6 +47,15 @@ export const WATCH_ROOTS: readonly { path: string; token: string }[] = [
   { path: '/libxl', token: 'libxl' },
 ];
 export const STATE_FILE = 'host-state.json';
+
+/** Outbox caps (records, bytes) and the fractions at which shedding starts and ends (electron/host/README.md, "Backpressure"). */
+export const DEFAULT_OUTBOX_CAP = { records: 200_000, bytes: 128 * 1024 * 1024 } as const;
+export const SHED_AT = 0.5;
+export const SHED_UNTIL = 0.25;
+/** A wall clock that steps back further than this is a jump (`host.clock`); smaller steps are held. */
+export const CLOCK_JUMP_MS = 1000;
+
+type PauseReason = 'outbox-full' | 'disk-full';
 
 /** A connected store (a renderer window or a browser tab): receives record batches. */
 export interface RecordSink {
@@ -81,6 +90,10 @@ export interface HostOptions {
   saveEveryMs?: number;
   /** Limits on guest-writable input (defaults: electron/shared/guest-input.std.ts). */
   guestInput?: Partial<GuestInputConfig>;
+  /** Unacked records the outbox may hold (DEFAULT_OUTBOX_CAP): half of either starts shedding, all of either pauses recording. */
+  outboxCap?: { records?: number; bytes?: number };
+  /** Records sent to a store beyond what it has acked (a slow store gets no more until it acks). */
+  maxInFlight?: number;
   log?: (level: LogLevel, msg: string) => void;
 }
 
@@ -96,10 +109,13 @@ interface SinkState {
   sink: RecordSink;
   /** Highest seq sent to this sink. */
   sent: number;
+  /** Where it started (its tail at connect): its window counts from here until it acks beyond. */
+  base: number;
 }
 
 export class LiveHost {
-  private readonly o: Required<Omit<HostOptions, 'lifecycle' | 'bindings' | 'log' | 'guestInput'>> & Pick<HostOptions, 'lifecycle' | 'guestInput'>;
+  private readonly o: Required<Omit<HostOptions, 'lifecycle' | 'bindings' | 'log' | 'guestInput' | 'outboxCap'>> & Pick<HostOptions, 'lifecycle' | 'guestInput'>;
+  private readonly cap: { records: number; bytes: number };
   private readonly bindings: MachineBinding[];
   private readonly logFn: (level: LogLevel, msg: string) => void;
   private outbox!: Outbox;
@@ -139,6 +155,19 @@ export class LiveHost {
   /** A store reported it cannot commit (storage full). */
   private storeFull = false;
   private storeFullDetail: string | undefined;
+  /** Backpressure: normal, shedding guest input, or paused (nothing observed; a gap). */
+  private pressure: 'normal' | 'shedding' | 'paused' = 'normal';
+  private pauseReason: PauseReason | undefined;
+  private pauseDetail: string | undefined;
+  /** Sealed records the disk refused, in order; retried on each tick while paused for a full disk. */
+  private unwritten: XRecord[] = [];
+  /** The helper was running when recording paused: start it again on resume. */
+  private restartOnResume = false;
+  /** The `resumed` record is written once the helper's new session has reconciled. */
+  private resumeNote: PauseReason | undefined;
+  /** The sum of the wall clock's steps back: record ts = wall + offset (`host.clock`). */
+  private clockOffset = 0;
+  private inClockJump = false;
   /** Lines from the helper that did not fit the protocol. */
   malformed = 0;
 
@@ -153,8 +182,11 @@ export class LiveHost {
       awaitBase: false,
       maxBatch: 2000,
       saveEveryMs: 10_000,
+      maxInFlight: 20_000,
       ...opts,
     };
+    this.cap = { records: opts.outboxCap?.records ?? DEFAULT_OUTBOX_CAP.records, bytes: opts.outboxCap?.bytes ?? DEFAULT_OUTBOX_CAP.bytes };
+    if (!(this.cap.records > 0 && this.cap.bytes > 0)) throw new RangeError('outboxCap: records and bytes must be > 0');
     this.bindings = opts.bindings ?? ALL_BINDINGS;
     this.logFn = opts.log ?? (() => {});
     this.observer = new Observer(() => this.ts());
@@ -192,8 +224,10 @@ export class LiveHost {
     this.client = null;
     if (c) await c.close();
     // Whatever the guest input limits still hold (counts, latest values) goes into history now.
-    if (this.recorder) this.seal(this.guestFilter.drain(this.o.now()));
+    if (this.recorder) this.seal(this.guestFilter.drain(this.clockNow()));
     this.flush();
+    if (this.unwritten.length > 0) this.retryUnwritten();
+    if (this.unwritten.length > 0) this.log('error', `${this.unwritten.length} records could not be written (the disk is full) and are not in history: the next start records a gap`);
     this.saveState();
     this.outbox.close();
     this.lifecycle.stop();
@@ -218,11 +252,22 @@ export class LiveHost {
       recording: this.recorder !== null && !this.stopping,
       tail,
       pending: this.pendingCount(),
+      recordingState: this.pressure,
+      ...(this.pressure === 'paused' ? { recordingReason: this.pauseReason } : this.pressure === 'shedding' ? { recordingReason: 'outbox-high' as const } : this.storeFull ? { recordingReason: 'store-full' as const } : {}),
+      ...(this.pressure === 'paused' && this.pauseDetail ? { recordingDetail: this.pauseDetail } : this.storeFull && this.storeFullDetail ? { recordingDetail: this.storeFullDetail } : {}),
+      pendingBytes: this.outbox ? this.outbox.bytes : 0,
+      capRecords: this.cap.records,
+      capBytes: this.cap.bytes,
     };
   }
 
   private pendingCount(): number {
-    return this.outbox ? this.outbox.size + this.batch.length : 0;
+    return this.outbox ? this.outbox.size + this.batch.length + this.unwritten.length : 0;
+  }
+
+  /** The record clock now (what the next record's ts will be at least): for observations made outside the helper. */
+  now(): number {
+    return this.ts();
   }
 
   onStatus(fn: (s: HostStatus) => void): () => void {
@@ -286,11 +331,11 @@ export class LiveHost {
         ? `this store starts at seq ${hostTail.seq + 1}: earlier records were committed by another store`
         : `records ${storeTail.seq + 1}..${hostTail.seq} were acknowledged by a store and are no longer held here`;
     }
-    const toSend = this.outbox.since(from);
-    const st: SinkState = { sink, sent: from };
+    const st: SinkState = { sink, sent: from, base: from };
     this.sinks.set(sink, st);
-    this.sendTo(st, toSend);
-    return res({ status, resend: toSend.length, ...(anchor ? { anchor } : {}), ...(message ? { message } : {}) });
+    const resend = Math.max(0, (this.outbox.tail?.seq ?? from) - from);
+    this.pump(st);
+    return res({ status, resend, ...(anchor ? { anchor } : {}), ...(message ? { message } : {}) });
   }
 
   disconnect(sink: RecordSink): void {
@@ -305,8 +350,14 @@ export class LiveHost {
     if (seq > top) seq = top;
     if (seq > this.storeAcked) this.storeAcked = seq;
     // Records may leave the outbox only once the saved state covers them (it rebuilds the actors after a restart).
-    if (this.storeAcked > this.savedSeq && this.o.now() - this.lastSave >= this.o.saveEveryMs) this.saveState();
-    return this.outbox.ack(Math.min(this.storeAcked, this.savedSeq));
+    const now = this.o.now();
+    if (now < this.lastSave) this.lastSave = now; // the wall clock went back: count the interval from here
+    if (this.storeAcked > this.savedSeq && now - this.lastSave >= this.o.saveEveryMs) this.saveState();
+    const n = this.outbox.ack(Math.min(this.storeAcked, this.savedSeq));
+    // A store that acks may take more.
+    for (const st of this.sinks.values()) this.pump(st);
+    this.checkPressure();
+    return n;
   }
 
   /**
@@ -343,6 +394,7 @@ export class LiveHost {
         user,
         domidOfName: (n) => this.observer.domidOfName(n),
         uuidOf: (d) => this.observer.uuidOf(d),
+        refuse: () => (this.pressure === 'paused' ? `recording is paused (${this.pauseDetail ?? this.pauseReason})` : undefined),
       },
       req,
     );
@@ -354,7 +406,11 @@ export class LiveHost {
   observe(obs: Observation[]): void {
     if (obs.length === 0) return;
     const out: Observation[] = [];
-    for (const o of obs) for (const x of this.guestFilter.push(o)) out.push(x);
+    for (const o of obs) {
+      // No observation carries a ts behind the record clock (a late one is held at it).
+      const at = o.ts < this.lastTs ? { ...o, ts: this.lastTs } : o;
+      for (const x of this.guestFilter.push(at)) out.push(x);
+    }
     this.seal(out);
   }
 
@@ -380,8 +436,26 @@ export class LiveHost {
     if (this.batch.length === 0) return;
     const b = this.batch;
     this.batch = [];
-    this.outbox.append(b);
-    for (const st of this.sinks.values()) this.sendTo(st, b);
+    if (this.unwritten.length > 0) {
+      // The disk refused earlier records: these wait behind them, in order.
+      for (const r of b) this.unwritten.push(r);
+      return;
+    }
+    try {
+      this.outbox.append(b);
+    } catch (e) {
+      if (!isDiskFull(e)) throw e;
+      this.unwritten = b;
+      this.pause('disk-full', `the disk holding ${this.outbox.path} is full (${(e as { code?: string }).code})`);
+      return;
+    }
+    this.delivered(b);
+    this.checkPressure();
+  }
+
+  /** Records now in the outbox: to the stores (within their windows) and the listeners. */
+  private delivered(b: XRecord[]): void {
+    for (const st of this.sinks.values()) this.pump(st);
     for (const fn of this.recordListeners) fn(b);
   }
 
@@ -391,11 +465,19 @@ export class LiveHost {
     setImmediate(() => this.flush());
   }
 
-  private sendTo(st: SinkState, recs: XRecord[]): void {
-    let i = 0;
-    while (i < recs.length && recs[i].seq <= st.sent) i++;
-    for (; i < recs.length; i += this.o.maxBatch) {
-      const chunk = recs.slice(i, i + this.o.maxBatch);
+  /** Send a store what the outbox holds beyond what it was sent, up to `maxInFlight` past what stores acked. */
+  private pump(st: SinkState): void {
+    const top = this.outbox.tail?.seq ?? 0;
+    const limit = Math.min(top, Math.max(this.storeAcked, this.outbox.acked.seq, st.base) + this.o.maxInFlight);
+    while (st.sent < limit) {
+      const chunk: XRecord[] = [];
+      const end = Math.min(limit, st.sent + this.o.maxBatch);
+      for (let q = st.sent + 1; q <= end; q++) {
+        const r = this.outbox.get(q);
+        if (!r) break;
+        chunk.push(r);
+      }
+      if (chunk.length === 0) return;
       try {
         st.sink.push(chunk);
       } catch (e) {
@@ -407,10 +489,29 @@ export class LiveHost {
     }
   }
 
+  /** The record clock: the wall clock plus the sum of its steps back, never decreasing. */
   private ts(): number {
-    const t = this.o.now();
+    const t = this.o.now() + this.clockOffset;
     if (t > this.lastTs) this.lastTs = t;
+    else if (t < this.lastTs - CLOCK_JUMP_MS && !this.inClockJump) this.clockJumped(this.lastTs - t);
     return this.lastTs;
+  }
+
+  /** The wall clock stepped back by `by` ms: record ts continue from where they were, and history says so. */
+  private clockJumped(by: number): void {
+    this.inClockJump = true;
+    try {
+      this.clockOffset += by;
+      this.log('warn', `the wall clock went back ${by} ms: timestamps continue from the last one (wall + ${this.clockOffset} ms)`);
+      this.observe([{ ts: this.lastTs, src: 'host', type: 'host.clock', data: { by, wall: this.o.now(), offset: this.clockOffset } }]);
+    } finally {
+      this.inClockJump = false;
+    }
+  }
+
+  /** The record clock without advancing it (for deadlines). */
+  private clockNow(): number {
+    return this.o.now() + this.clockOffset;
   }
 
   private seq(): number {
@@ -495,11 +596,21 @@ export class LiveHost {
   private saveState(): void {
     if (!this.recorder || !this.outbox) return;
     this.flush();
+    // Never ahead of the outbox: records the disk refused are not history yet.
+    if (this.unwritten.length > 0) return;
     const last = this.recorder.chain.last;
     const s: SavedState = { v: 1, seq: last.seq, hash: last.hash, router: this.recorder.router.snapshot(), observer: this.observer.toJSON() };
     const path = join(this.o.dataDir, STATE_FILE);
     const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(s));
+    try {
+      writeFileSync(tmp, JSON.stringify(s));
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      if (!isDiskFull(e)) throw e;
+      // Records stay in the outbox until a later save covers them.
+      this.log('warn', `host state not saved: the disk is full (${(e as { code?: string }).code})`);
+      return;
+    }
     renameSync(tmp, path);
     this.savedSeq = last.seq;
     this.lastSave = this.o.now();
@@ -524,10 +635,10 @@ export class LiveHost {
     this.lifeState = state;
     clearTimeout(this.lifeTimer);
     if (deadline !== undefined && !this.stopping) {
-      this.lifeTimer = setTimeout(() => this.lifecycle.send({ type: 'clock.tick', ts: Math.max(this.ts(), deadline), seq: this.seq() }), Math.max(0, deadline - this.o.now()));
+      this.lifeTimer = setTimeout(() => this.lifecycle.send({ type: 'clock.tick', ts: Math.max(this.ts(), deadline), seq: this.seq() }), Math.max(0, deadline - this.clockNow()));
     }
     if (state === prev) return;
-    if (state === 'starting' && !this.stopping) void this.runSession();
+    if (state === 'starting' && !this.stopping && this.pressure !== 'paused') void this.runSession();
     if (state === 'failed') {
       const why = this.lifecycle.getSnapshot().context.lastExit ?? 'unknown';
       this.log('error', `the helper kept failing and was given up: ${why}`);
@@ -603,6 +714,10 @@ export class LiveHost {
       ? { state: 'resynced', gap: true, diff: { ...this.diff, ...(this.diffRemoved.length ? { removed: this.diffRemoved } : {}) } }
       : { state: 'up', gap: false };
     this.observe([{ ts: this.ts(), src: 'helper', type: 'helper.status', data: status }]);
+    if (this.resumeNote) {
+      this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data: { state: 'resumed', reason: this.resumeNote, gap: true, pending: this.pendingCount(), bytes: this.outbox.bytes } }]);
+      this.resumeNote = undefined;
+    }
     this.gapOpen = false;
     this.downRecorded = false;
     this.ready = true;
@@ -704,8 +819,12 @@ export class LiveHost {
   /** If an actor's deadline has passed, record a host.tick so the timeout fires now, as it would in replay. */
   tick(): void {
     if (!this.recorder) return;
-    this.seal(this.guestFilter.flush(this.o.now()));
-    const now = this.o.now();
+    if (this.unwritten.length > 0) this.retryUnwritten();
+    this.checkPressure();
+    // Paused: nothing is observed, so no deadline may be judged (the reconciling scan comes first).
+    if (this.pressure === 'paused') return;
+    this.seal(this.guestFilter.flush(this.ts()));
+    const now = this.clockNow();
     let due = false;
     for (const a of this.recorder.router.view().actors) {
       const d = (a.context as { deadline?: unknown } | undefined)?.deadline;
@@ -715,6 +834,95 @@ export class LiveHost {
       }
     }
     if (due) this.observe([{ ts: this.ts(), src: 'host', type: 'host.tick', data: {} }]);
+  }
+
+  // Backpressure -------------------------------------------------------------------------------
+
+  /** Shed, pause or resume by how full the outbox is (electron/host/README.md, "Backpressure"). */
+  private checkPressure(): void {
+    if (!this.recorder || this.stopping) return;
+    const level = Math.max(this.outbox.size / this.cap.records, this.outbox.bytes / this.cap.bytes);
+    const note = (state: 'shedding' | 'normal', reason: 'outbox-high'): void =>
+      this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data: { state, reason, gap: false, pending: this.pendingCount(), bytes: this.outbox.bytes } }]);
+    if (this.pressure === 'paused') {
+      if (this.pauseReason === 'outbox-full' && level < SHED_AT) this.resumeRecording();
+      return;
+    }
+    if (level >= 1) {
+      this.pause('outbox-full', `${this.outbox.size} records (${this.outbox.bytes} bytes) wait for a store to commit them; the outbox holds at most ${this.cap.records} records or ${this.cap.bytes} bytes`);
+    } else if (this.pressure === 'normal' && level >= SHED_AT) {
+      this.pressure = 'shedding';
+      this.guestFilter.setShedding(true);
+      this.log('warn', `the outbox is over ${SHED_AT * 100}% full: guest input is summarised until it drains`);
+      note('shedding', 'outbox-high');
+      this.emitStatus();
+    } else if (this.pressure === 'shedding' && level < SHED_UNTIL) {
+      this.pressure = 'normal';
+      this.guestFilter.setShedding(false);
+      note('normal', 'outbox-high');
+      this.emitStatus();
+    }
+  }
+
+  /** Stop observing (a gap): the helper is stopped so nothing piles up; commands are refused. */
+  private pause(reason: PauseReason, detail: string): void {
+    if (this.pressure === 'paused') return;
+    this.pressure = 'paused';
+    this.pauseReason = reason;
+    this.pauseDetail = detail;
+    this.guestFilter.setShedding(true);
+    this.log('error', `recording paused: ${detail}`);
+    this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data: { state: 'paused', reason, gap: true, pending: this.pendingCount(), bytes: this.outbox.bytes, detail } }]);
+    // What the guest input limits hold goes in before the gap.
+    this.seal(this.guestFilter.drain(this.clockNow()));
+    this.restartOnResume = this.lifeState === 'starting' || this.lifeState === 'up' || this.lifeState === 'backoff';
+    this.session++; // the stopped session's events and exit are not history
+    const c = this.client;
+    this.client = null;
+    this.ready = false;
+    for (const fn of this.scanWaiters.values()) fn(true);
+    this.scanWaiters.clear();
+    this.gapOpen = true;
+    this.downRecorded = true;
+    if (this.restartOnResume) this.lifecycle.send({ type: 'helper.stop', ts: this.ts(), seq: this.seq() });
+    if (c) void c.close();
+    this.emitStatus();
+  }
+
+  /** The cause of the pause has cleared: observe again, starting with a reconciling scan. */
+  private resumeRecording(): void {
+    const reason = this.pauseReason!;
+    const level = Math.max(this.outbox.size / this.cap.records, this.outbox.bytes / this.cap.bytes);
+    this.pressure = level >= SHED_UNTIL ? 'shedding' : 'normal';
+    this.guestFilter.setShedding(this.pressure === 'shedding');
+    this.pauseReason = undefined;
+    this.pauseDetail = undefined;
+    this.log('info', `recording resumes (${reason} cleared)`);
+    this.resumeNote = reason;
+    if (this.restartOnResume) {
+      this.restartOnResume = false;
+      this.lifecycle.send({ type: 'helper.start', ts: this.ts(), seq: this.seq() });
+    } else {
+      // The helper was not running (given up): nothing to reconcile through it.
+      this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data: { state: 'resumed', reason, gap: true, pending: this.pendingCount(), bytes: this.outbox.bytes } }]);
+      this.resumeNote = undefined;
+    }
+    this.emitStatus();
+  }
+
+  /** Try the records the disk refused again; once they are written, recording resumes. */
+  private retryUnwritten(): void {
+    const b = this.unwritten;
+    try {
+      this.outbox.append(b);
+    } catch (e) {
+      if (!isDiskFull(e)) throw e;
+      return;
+    }
+    this.unwritten = [];
+    this.delivered(b);
+    if (this.pressure === 'paused' && this.pauseReason === 'disk-full') this.resumeRecording();
+    this.flush();
   }
 
   private log(level: LogLevel, msg: string): void {

@@ -12,8 +12,12 @@
  * unacked records in order. A torn last line (a crash mid-write) is ignored.
  * When acked lines outweigh the rest, the file is rewritten (temp + rename)
  * with only the base and the unacked records.
+ *
+ * A write that fails (a full disk: ENOSPC, EDQUOT, EFBIG) leaves the file as
+ * it was: the partial line is cut off again and the error is thrown, so the
+ * host can pause and retry the same records later without a torn line.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZERO_HASH, type XRecord } from '../../machines/events/record.ts';
 import type { ChainTail } from '../../machines/events/chain.ts';
@@ -31,6 +35,11 @@ export class Outbox {
   readonly path: string;
   private fd: number;
   private pendingRecs: XRecord[] = [];
+  /** Bytes of each pending record's line, in step with pendingRecs. */
+  private pendingLens: number[] = [];
+  private pendingBytesTotal = 0;
+  /** Length of the file as written (a failed write is cut back to it). */
+  private fileSize = 0;
   private ackedTail: ChainTail = { seq: 0, hash: ZERO_HASH };
   private lastTail: ChainTail | undefined;
   private deadLines = 0;
@@ -44,8 +53,14 @@ export class Outbox {
     this.path = join(dir, OUTBOX_FILE);
     this.compactAfter = opts.compactAfter ?? 50_000;
     this.sync = opts.fsync ?? false;
-    if (existsSync(this.path)) this.load();
+    const whole = existsSync(this.path) ? this.load() : 0;
     this.fd = openSync(this.path, 'a');
+    this.fileSize = fstatSync(this.fd).size;
+    // A torn last line (a crash mid-write) is cut off, so the next line starts on a line of its own.
+    if (whole < this.fileSize) {
+      ftruncateSync(this.fd, whole);
+      this.fileSize = whole;
+    }
   }
 
   /** Open (or create) the outbox in `dir`. */
@@ -65,6 +80,11 @@ export class Outbox {
 
   get size(): number {
     return this.pendingRecs.length;
+  }
+
+  /** Bytes of the unacked records' lines. */
+  get bytes(): number {
+    return this.pendingBytesTotal;
   }
 
   /** Unacked records, in seq order. */
@@ -89,7 +109,7 @@ export class Outbox {
     if (this.lastTail || this.pendingRecs.length) throw new Error('outbox: only an empty outbox can take a new base');
     this.ackedTail = { ...tail };
     this.lastTail = tail.seq > 0 ? { ...tail } : undefined;
-    writeSync(this.fd, JSON.stringify({ base: tail }) + '\n');
+    this.write(JSON.stringify({ base: tail }) + '\n');
   }
 
   /** Append sealed records (in seq order, continuing the tail). */
@@ -98,10 +118,19 @@ export class Outbox {
     const expect = (this.lastTail?.seq ?? this.ackedTail.seq) + 1;
     if (recs[0].seq !== expect) throw new Error(`outbox: record ${recs[0].seq} does not follow ${expect - 1}`);
     let text = '';
-    for (const r of recs) text += JSON.stringify(r) + '\n';
-    writeSync(this.fd, text);
+    const lens: number[] = [];
+    for (const r of recs) {
+      const line = JSON.stringify(r) + '\n';
+      lens.push(Buffer.byteLength(line));
+      text += line;
+    }
+    this.write(text);
     if (this.sync) fsyncSync(this.fd);
     for (const r of recs) this.pendingRecs.push(r);
+    for (const n of lens) {
+      this.pendingLens.push(n);
+      this.pendingBytesTotal += n;
+    }
     const last = recs[recs.length - 1];
     this.lastTail = { seq: last.seq, hash: last.hash };
   }
@@ -113,10 +142,22 @@ export class Outbox {
     if (i === 0) return 0;
     const last = this.pendingRecs[i - 1];
     this.pendingRecs.splice(0, i);
+    for (const n of this.pendingLens.splice(0, i)) this.pendingBytesTotal -= n;
     this.ackedTail = { seq: last.seq, hash: last.hash };
-    writeSync(this.fd, JSON.stringify({ ack: last.seq, hash: last.hash }) + '\n');
+    try {
+      this.write(JSON.stringify({ ack: last.seq, hash: last.hash }) + '\n');
+    } catch (e) {
+      // An ack line that cannot be written costs nothing but a re-send after a restart (the store takes re-sent records idempotently).
+      if (!isDiskFull(e)) throw e;
+    }
     this.deadLines += i + 1;
-    if (this.deadLines >= this.compactAfter) this.compact();
+    if (this.deadLines >= this.compactAfter) {
+      try {
+        this.compact();
+      } catch (e) {
+        if (!isDiskFull(e)) throw e;
+      }
+    }
     return i;
   }
 
@@ -129,13 +170,36 @@ export class Outbox {
       for (const r of this.pendingRecs) text += JSON.stringify(r) + '\n';
       writeSync(fd, text);
       fsyncSync(fd);
-    } finally {
+    } catch (e) {
       closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw e;
     }
+    closeSync(fd);
     closeSync(this.fd);
     renameSync(tmp, this.path);
     this.fd = openSync(this.path, 'a');
+    this.fileSize = fstatSync(this.fd).size;
     this.deadLines = 0;
+  }
+
+  /** Append text whole, or leave the file as it was and throw. */
+  private write(text: string): void {
+    const buf = Buffer.from(text);
+    let off = 0;
+    try {
+      while (off < buf.length) off += writeSync(this.fd, buf, off);
+    } catch (e) {
+      if (off > 0) {
+        try {
+          ftruncateSync(this.fd, this.fileSize);
+        } catch {
+          // the load step ignores a torn last line anyway
+        }
+      }
+      throw e;
+    }
+    this.fileSize += buf.length;
   }
 
   close(): void {
@@ -152,8 +216,11 @@ export class Outbox {
     return Math.max(0, Math.min(this.pendingRecs.length, seq - first + 1));
   }
 
-  private load(): void {
-    const text = readFileSync(this.path, 'utf8');
+  /** Read the file back; returns the byte length of its whole lines. */
+  private load(): number {
+    const raw = readFileSync(this.path);
+    const whole = raw.lastIndexOf(0x0a) + 1;
+    const text = raw.toString('utf8');
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     let recs: XRecord[] = [];
@@ -181,6 +248,15 @@ export class Outbox {
     }
     const acked = this.ackedTail.seq;
     this.pendingRecs = recs.filter((r) => r.seq > acked);
+    this.pendingLens = this.pendingRecs.map((r) => Buffer.byteLength(JSON.stringify(r)) + 1);
+    this.pendingBytesTotal = this.pendingLens.reduce((a, b) => a + b, 0);
     this.deadLines += recs.length - this.pendingRecs.length;
+    return whole;
   }
+}
+
+/** Is this error a full disk (or quota, or file size limit)? */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
 }

@@ -5,7 +5,7 @@
  * `--sim`), and the simulator itself when asked for.
  */
 import { existsSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +53,7 @@ export function defaultDataDir(): string {
 export interface RuntimeOptions {
   mode: HostStatus['mode'];
   /** Run against a simulated host playing this scenario (name or file). Undefined: the real host. */
-  sim?: { scenario?: string; speed?: number } | undefined;
+  sim?: { scenario?: string; speed?: number; loop?: boolean | number } | undefined;
   /** Outbox and state; a throw-away dir for --sim when omitted. */
   dataDir?: string;
   helper?: string;
@@ -65,6 +65,10 @@ export interface RuntimeOptions {
 
 export interface SimHandle {
   done: Promise<void>;
+  /** `pass` ({pass, of, at}) as each pass of a looped scenario begins (electron/sim/sim.ts). */
+  events: { on(e: 'pass', fn: (p: { pass: number; of: number | undefined; at: number }) => void): unknown };
+  /** Passes of the scenario begun so far. */
+  readonly passes: number;
   begin(): void;
   xenstoreSocket: string;
   xlPath: string;
@@ -96,13 +100,14 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     const dir = mkdtempSync(join(tmpdir(), 'xendeck-sim-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const { startSimulator } = await import('../sim/sim.ts');
-    const s = await startSimulator({ scenario: file, dir: join(dir, 'host'), speed: o.sim.speed ?? 1, deferStart: true });
+    const s = await startSimulator({ scenario: file, dir: join(dir, 'host'), speed: o.sim.speed ?? 1, deferStart: true, ...(o.sim.loop ? { loop: o.sim.loop } : {}) });
     sim = s;
     simEvents = s.events;
     // The record clock of a simulated host is its own clock: timeouts (a 10 s InitWait) happen in
     // simulated time, so a compressed run (--speed) records the same history as a real-time one.
     // Whole milliseconds (records carry integer ts): the simulated clock has sub-millisecond timers.
-    simNow = () => Math.floor(s.clock.now());
+    // The wall clock as dom0 reads it: a scenario's clock-back fault steps it back (the host flags that).
+    simNow = () => Math.floor(s.clock.wall());
     cleanups.unshift(() => s.stop());
     launch = { helperPath: helper, elevate: false, overrides: { xenstoreSocket: s.xenstoreSocket, qmpDir: s.qmpDir, xlPath: s.xlPath, logDir: s.logDir, lockDir: s.lockDir } };
     if (!dataDir) dataDir = join(dir, 'data');
@@ -122,13 +127,16 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     ...o.host,
   });
   // The scenario's helper-kill fault is the host's to carry out: the helper is its child.
+  // The disk faults act on the filesystem of the host's data dir (a test's small tmpfs; never a real disk).
   simEvents?.on('fault', (f: { fault?: string }) => {
     if (f.fault === 'helper-kill') host.helperProcess?.kill('SIGKILL');
+    else if (f.fault === 'disk-fill') fillDisk(dataDir!, (m) => o.log?.('warn', m));
+    else if (f.fault === 'disk-free') rmSync(join(dataDir!, DISK_FILL_FILE), { force: true });
   });
   // What the simulated hypervisor reports that no dom0 interface shows (ioreq server operations,
   // reference section 6): recorded as the simulator's observations, src 'sim'.
   simEvents?.on('observation', (r: { src: 'sim'; type: string; domid: number; data: Record<string, unknown> }) => {
-    host.observe([{ ts: simNow!(), src: r.src, type: r.type, domid: r.domid, data: r.data }]);
+    host.observe([{ ts: host.now(), src: r.src, type: r.type, domid: r.domid, data: r.data }]);
   });
   await host.start();
   // The scenario plays once the host watches (after the helper's initial scan), so it is recorded whole.
@@ -148,4 +156,32 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       for (const c of cleanups) await c();
     },
   };
+}
+
+/** What the disk-fill fault writes in the data dir. */
+export const DISK_FILL_FILE = 'disk-fill.bin';
+/** The disk-fill fault refuses a filesystem larger than this: it is for a test's tmpfs, never a person's disk. */
+export const DISK_FILL_MAX_FS = 256 * 1024 * 1024;
+
+/** Fill the filesystem holding `dir` until it refuses a write (ENOSPC). */
+export function fillDisk(dir: string, log: (m: string) => void): void {
+  const fs = statfsSync(dir);
+  const size = fs.blocks * fs.bsize;
+  if (size > DISK_FILL_MAX_FS) {
+    log(`disk-fill refused: ${dir} is on a filesystem of ${size} bytes (the fault fills only filesystems up to ${DISK_FILL_MAX_FS} bytes)`);
+    return;
+  }
+  const fd = openSync(join(dir, DISK_FILL_FILE), 'a');
+  const chunk = Buffer.alloc(64 * 1024);
+  try {
+    for (let n = chunk.length; n >= 1; n = Math.floor(n / 2)) {
+      try {
+        for (;;) writeSync(fd, chunk, 0, n);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'ENOSPC') throw e;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -37,8 +37,8 @@ import type { Observation } from '../../machines/events/record.ts';
 // Configuration -----------------------------------------------------------------
 
 /** Why a guest write was not recorded as it came (`dropped.reason`). */
-export type GuestDropReason = 'rate' | 'size' | 'noisy' | 'invalid-utf8';
-export const GUEST_DROP_REASONS: readonly GuestDropReason[] = ['rate', 'size', 'noisy', 'invalid-utf8'];
+export type GuestDropReason = 'rate' | 'size' | 'noisy' | 'invalid-utf8' | 'backpressure';
+export const GUEST_DROP_REASONS: readonly GuestDropReason[] = ['rate', 'size', 'noisy', 'invalid-utf8', 'backpressure'];
 
 export interface GuestInputConfig {
   /** Sustained guest records per second per domain. */
@@ -372,6 +372,8 @@ export class GuestInputFilter {
   /** Filter clock: ms elapsed, never decreasing; a backwards step of `ts` adds nothing. */
   private clock = 0;
   private lastTs: number | undefined;
+  /** The outbox is backing up: every non-essential guest write is held (latest per node) and counted as `backpressure`. */
+  private shedding = false;
 
   constructor(config: Partial<GuestInputConfig> = {}) {
     const c = { ...DEFAULT_GUEST_INPUT_CONFIG, ...config };
@@ -383,6 +385,20 @@ export class GuestInputFilter {
     this.essential = c.essentialKeys.map(glob);
     this.noisyRe = c.noisyKeys.map(glob);
     this.writable = [...c.guestWritable];
+  }
+
+  /**
+   * Shed guest input while the host's outbox is backing up (electron/host/README.md, "Backpressure"):
+   * no budget is spent on non-essential guest writes; each node's latest value is held and recorded
+   * when its episode ends (at most every `summaryMaxMs`), everything superseded is counted as
+   * `backpressure`. Essential keys and noisy-key coalescing go on as before.
+   */
+  setShedding(on: boolean): void {
+    this.shedding = on;
+  }
+
+  get isShedding(): boolean {
+    return this.shedding;
   }
 
   /** Is `path` in a guest-writable part of a domain's home (dom0's own home never is)? */
@@ -417,9 +433,9 @@ export class GuestInputFilter {
       if (prev) {
         // An older over-budget value of the same node: superseded either way.
         this.dropLatest(d, key);
-        this.count(d, 'rate', path, prev.bytes, prev.obs.ts);
+        this.count(d, this.overReason(), path, prev.bytes, prev.obs.ts);
       }
-      if (this.take(d, bytes)) this.emit(d, obs, out);
+      if (!this.shedding && this.take(d, bytes)) this.emit(d, obs, out);
       else this.holdLatest(d, key, { obs, bytes });
     }
     return out;
@@ -666,7 +682,7 @@ export class GuestInputFilter {
     while (d.latest.size > this.config.maxHeldLatest) {
       const [k, h] = d.latest.entries().next().value as [string, Held];
       this.dropLatest(d, k);
-      this.count(d, 'rate', k.slice(2), h.bytes, h.obs.ts);
+      this.count(d, this.overReason(), k.slice(2), h.bytes, h.obs.ts);
     }
   }
 
@@ -693,10 +709,15 @@ export class GuestInputFilter {
     out.push(this.sanitise(d, obs, at));
   }
 
+  /** Why an over-budget write is counted: its domain's budget, or the host shedding. */
+  private overReason(): GuestDropReason {
+    return this.shedding ? 'backpressure' : 'rate';
+  }
+
   /** Count one observation in the domain's episode for `reason`. */
   private count(d: DomainState, reason: GuestDropReason, path: string, bytes: number, ts: number): void {
     const e = d.episodes[reason];
-    if (reason === 'rate') d.rateStarted ??= this.clock;
+    if (reason === 'rate' || reason === 'backpressure') d.rateStarted ??= this.clock;
     if (!e) {
       d.episodes[reason] = { count: 1, bytes, from: ts, to: ts, path, started: this.clock };
       return;
@@ -731,7 +752,8 @@ export class GuestInputFilter {
       for (const h of held) this.emit(d, h.obs, out, ts);
     }
     const max = this.config.summaryMaxMs;
-    if (d.rateStarted !== undefined && (this.full(d) || this.clock - d.rateStarted >= max)) this.endRate(d, ts, out);
+    // While shedding, a full bucket does not end the episode: held values go out at most every summaryMaxMs.
+    if (d.rateStarted !== undefined && ((!this.shedding && this.full(d)) || this.clock - d.rateStarted >= max)) this.endRate(d, ts, out);
     for (const r of ['size', 'invalid-utf8'] as const) {
       const e = d.episodes[r];
       if (e && this.clock - e.started >= max) this.summary(d, r, ts, out);
@@ -775,6 +797,7 @@ export class GuestInputFilter {
     d.latestRms = 0;
     // The summary goes first; a held value recorded below may add to the size or escape counts, which are separate episodes.
     this.summary(d, 'rate', ts, out);
+    this.summary(d, 'backpressure', ts, out);
     for (const h of held) out.push(this.sanitise(d, h.obs, ts));
   }
 
@@ -821,6 +844,7 @@ const REASON_TEXT: Record<GuestDropReason, string> = {
   noisy: 'coalesced: only the latest value of each key recorded',
   size: 'truncated: values longer than the size limit',
   'invalid-utf8': 'escaped: values that were not plain text',
+  backpressure: 'summarised while the store was not keeping up: only the latest value of each key recorded',
 };
 
 function plural(n: number, one: string): string {

@@ -52,6 +52,19 @@ export interface SimulatorOptions {
   dm?: 'sim' | 'qemu';
   /** QMP listener; the python3 fd-passing bridge when python3 is there, else Node's own. */
   qmpListener?: QmpListener;
+  /**
+   * Play the scenario again and again (true: until stopped; a number: that many passes in all).
+   * Between passes the host goes back to the scenario's start: every domain destroyed, the
+   * scenario's xenstore nodes written again, its autostart domains created; simulated time runs on.
+   */
+  loop?: boolean | number;
+}
+
+/** A pass of a looped scenario begins (`pass` counts from 1; `at` is the simulated clock, ms since the epoch). */
+export interface PassEvent {
+  pass: number;
+  of: number | undefined;
+  at: number;
 }
 
 export interface Simulator {
@@ -65,12 +78,15 @@ export interface Simulator {
   clock: SimClock;
   /**
    * Emits `fault` ({fault, ...}) for faults the simulator cannot carry out itself (helper-kill),
-   * `step` for each step played, and `observation` ({src:'sim', type, domid, data}) for what only
+   * `step` for each step played, `pass` (PassEvent) as each pass of a looped scenario begins
+   * (once its domains are created), and `observation` ({src:'sim', type, domid, data}) for what only
    * the simulator sees (`ioreq.op`, machines/ioreq/README.md).
    */
   events: EventEmitter;
-  /** Resolves when every scenario step has run (at once without a scenario). */
+  /** Resolves when every scenario step has run (at once without a scenario); looped, after the last pass (never with `loop: true`). */
   done: Promise<void>;
+  /** Passes of the scenario begun so far (1 once it plays; more when looped). */
+  readonly passes: number;
   /** Start a scenario held with `deferStart` (no-op otherwise, or when called again). */
   begin(): void;
   /** Runs xl in-process, as the `xl` script would. */
@@ -110,7 +126,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     onEvent: simLog,
     onObservation: (rec) => events.emit('observation', rec),
   });
-  for (const [p, v] of Object.entries(scenario?.xenstore ?? {})) store.as(0).write(p, v);
+  const writeInitialNodes = () => {
+    for (const [p, v] of Object.entries(scenario?.xenstore ?? {})) store.as(0).write(p, v);
+  };
+  writeInitialNodes();
   const specs = new Map<string, DomainSpecInput>((scenario?.domains ?? []).map((d) => [d.name, d]));
   const ctx = { host, specs };
   const controlSocket = path.join(dir, 'xl-control.sock');
@@ -123,17 +142,20 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   let release: () => void = () => {};
   const begun = opts.deferStart ? new Promise<void>((r) => (release = r)) : Promise.resolve();
-  const autostart = (async () => {
-    await begun;
+  const createInitialDomains = async () => {
     for (const d of scenario?.domains ?? []) {
-      if (!d.autostart) continue;
+      if (!d.autostart || stopped) continue;
       const r = await runXl(ctx, ['create', d.name]);
       simLog(`autostart ${d.name}: exit ${r.code}${r.stderr ? ` ${r.stderr.trim()}` : ''}`);
     }
+  };
+  let stopped = false;
+  const autostart = (async () => {
+    await begun;
+    await createInitialDomains();
   })();
   if (!opts.deferStart) await autostart;
 
-  let stopped = false;
   const play = async (step: Step): Promise<void> => {
     events.emit('step', step);
     simLog(`step ${JSON.stringify(step)}`);
@@ -188,16 +210,22 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         await server.close();
         server = await startXenstoreServer({ socketPath: xenstoreSocket, store });
         return;
+      case 'clock-back':
+        clock.stepBack(step.ms);
+        return;
       case 'helper-kill':
+      case 'disk-fill':
+      case 'disk-free':
         events.emit('fault', step);
         return;
     }
   };
 
   const steps = opts.noSteps ? [] : [...(scenario?.steps ?? [])].sort((a, b) => a.at - b.at);
+  const of = opts.loop === true ? undefined : typeof opts.loop === 'number' ? Math.max(1, Math.floor(opts.loop)) : 1;
+  let passes = 0;
   let t0 = clock.elapsed();
-  const done = (async () => {
-    await autostart;
+  const playOnce = async (): Promise<void> => {
     t0 = clock.elapsed();
     for (const s of steps) {
       const wait = s.at - (clock.elapsed() - t0);
@@ -213,6 +241,23 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       const wait = scenario.end - (clock.elapsed() - t0);
       if (wait > 0 && !stopped) await clock.sleep(wait);
     }
+  };
+  const done = (async () => {
+    await autostart;
+    for (;;) {
+      passes++;
+      if (of !== 1) {
+        simLog(`pass ${passes}${of ? ` of ${of}` : ''} begins`);
+        events.emit('pass', { pass: passes, of, at: clock.now() } satisfies PassEvent);
+      }
+      await playOnce();
+      if (stopped || (of !== undefined && passes >= of)) return;
+      // Back to the scenario's start for the next pass.
+      await host.reset();
+      writeInitialNodes();
+      await createInitialDomains();
+      if (stopped) return;
+    }
   })();
 
   return {
@@ -226,6 +271,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     clock,
     events,
     done,
+    get passes() {
+      return passes;
+    },
     begin: () => release(),
     xl: (argv) => runXl(ctx, argv),
     async stop() {

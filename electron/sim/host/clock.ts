@@ -24,6 +24,8 @@ export class SimClock {
   /** How far simulated time lags behind scaled real time (negative after skipping a short wait). */
   private lag = 0;
   private seq = 0;
+  /** Total of the wall clock's steps back (see `wall`). */
+  private back = 0;
   private handle: { kind: 'timeout'; h: NodeJS.Timeout } | { kind: 'immediate'; h: NodeJS.Immediate } | undefined;
   private stopped = false;
 
@@ -47,6 +49,19 @@ export class SimClock {
   now(): number {
     const next = this.queue.length ? this.queue[0].due : Infinity;
     return Math.max(this.logical, Math.min(this.virt(), next));
+  }
+
+  /**
+   * The host's wall clock as dom0 reads it: simulated time, minus every step back a
+   * `clock-back` fault made. Timers keep running on `now()`; only this reading jumps.
+   */
+  wall(): number {
+    return this.now() - this.back;
+  }
+
+  /** The wall clock steps back by `ms`. */
+  stepBack(ms: number): void {
+    this.back += ms;
   }
 
   /** Simulated ms elapsed since the clock started. */

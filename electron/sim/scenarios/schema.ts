@@ -22,6 +22,12 @@ export const stepSchema = z.union([
   z.object({ at, fault: z.literal('xenstored-restart') }),
   z.object({ at, fault: z.literal('qemu-kill'), domain: z.string() }),
   z.object({ at, fault: z.literal('guest-flood'), domain: z.string(), path: z.string(), rate: z.number().positive(), ms: z.number().positive() }),
+  /** The host's wall clock steps back by `ms` (an NTP correction, a person setting the clock): the host flags it (`host.clock`). */
+  z.object({ at, fault: z.literal('clock-back'), ms: z.number().int().positive() }),
+  /** The filesystem holding the host's data dir (outbox) fills up; only on a small filesystem (a test's tmpfs), never a real disk. */
+  z.object({ at, fault: z.literal('disk-fill') }),
+  /** Space returns: what disk-fill wrote is removed. */
+  z.object({ at, fault: z.literal('disk-free') }),
 ]);
 export type Step = z.infer<typeof stepSchema>;
 
