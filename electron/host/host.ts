@@ -491,19 +491,20 @@ export class LiveHost {
 
   /** The record clock: the wall clock plus the sum of its steps back, never decreasing. */
   private ts(): number {
-    const t = this.o.now() + this.clockOffset;
+    const wall = this.o.now();
+    const t = wall + this.clockOffset;
     if (t > this.lastTs) this.lastTs = t;
-    else if (t < this.lastTs - CLOCK_JUMP_MS && !this.inClockJump) this.clockJumped(this.lastTs - t);
+    else if (t < this.lastTs - CLOCK_JUMP_MS && !this.inClockJump) this.clockJumped(this.lastTs - t, wall);
     return this.lastTs;
   }
 
   /** The wall clock stepped back by `by` ms: record ts continue from where they were, and history says so. */
-  private clockJumped(by: number): void {
+  private clockJumped(by: number, wall: number): void {
     this.inClockJump = true;
     try {
       this.clockOffset += by;
       this.log('warn', `the wall clock went back ${by} ms: timestamps continue from the last one (wall + ${this.clockOffset} ms)`);
-      this.observe([{ ts: this.lastTs, src: 'host', type: 'host.clock', data: { by, wall: this.o.now(), offset: this.clockOffset } }]);
+      this.observe([{ ts: this.lastTs, src: 'host', type: 'host.clock', data: { by, wall, offset: this.clockOffset } }]);
     } finally {
       this.inClockJump = false;
     }
