@@ -419,6 +419,10 @@ export class LiveHost {
     if (obs.length === 0) return;
     if (!this.recorder) {
       for (const o of obs) this.queued.push(o);
+      // Numbering waits for the first store; memory may not: past a quarter of the cap, stop observing until it comes.
+      if (this.queued.length >= this.cap.records / 4 && this.pressure !== 'paused') {
+        this.pause('outbox-full', `no store has connected yet to give the chain its start: ${this.queued.length} observations wait to be numbered`);
+      }
       return;
     }
     for (const o of obs) {
@@ -542,6 +546,8 @@ export class LiveHost {
       }
     }
     this.observe(q);
+    // Observing stopped while numbering waited: it resumes now.
+    this.checkPressure();
   }
 
   private notRunning(reason: string): Observation {

@@ -169,6 +169,36 @@ describe('outbox caps: shedding, then paused, then resumed', () => {
   });
 });
 
+describe('no store yet', () => {
+  it('observations waiting for the chain start are bounded: past a quarter of the cap observing pauses, and the first store resumes it with a rescan', async () => {
+    const xen = xenWithDomain();
+    const host = makeHost(xen, { awaitBase: true, outboxCap: { records: 80 } });
+    await host.start();
+    await host.whenReady();
+    for (let i = 0; i < 40; i++) xen.write(`/local/domain/0/backend/vbd/1/${51712 + i}/params`, `/img/${i}`);
+    await until(() => host.status().recordingState === 'paused', 'paused while waiting for a store');
+    await until(() => xen.live.length === 0, 'the helper stopped');
+    xen.nodes.set('/local/domain/1/data/meanwhile', 'seen');
+    const sink = new CollectingSink();
+    host.connect(sink, { seq: 0, hash: ZERO_HASH });
+    await until(() => sink.ofType('recording.status').some((r) => r.data.state === 'resumed'), 'resumed');
+    const rs = sink.ofType('recording.status').map((r) => r.data);
+    expect(rs.slice(0, 2)).toEqual([
+      expect.objectContaining({ state: 'paused', reason: 'outbox-full', gap: true, detail: expect.stringContaining('no store has connected yet') }),
+      expect.objectContaining({ state: 'resumed', reason: 'outbox-full', gap: true }),
+    ]);
+    const paused = sink.ofType('recording.status')[0].seq;
+    // What waited was numbered, none of it lost: the writes before the pause come before it.
+    const before = sink.records.filter((r) => r.seq < paused && r.type === 'xs.write' && String(r.data.path).includes('/backend/vbd/'));
+    const after = sink.records.filter((r) => r.seq > paused && r.type === 'xs.write' && String(r.data.path).includes('/backend/vbd/'));
+    expect(before.length).toBeGreaterThanOrEqual(10);
+    // The rest were not observed as they came (the helper was stopped): the rescan reconciles them, each once.
+    expect([...before, ...after].map((r) => r.data.value)).toEqual(Array.from({ length: 40 }, (_, i) => `/img/${i}`));
+    expect(sink.records.some((r) => r.seq > paused && r.data.path === '/local/domain/1/data/meanwhile')).toBe(true);
+    checkChain(sink.records);
+  });
+});
+
 describe('the wall clock going backwards', () => {
   it('is flagged once with host.clock; timestamps keep rising and recover wall time through the offset', async () => {
     let wall = 1_800_000_000_000;
