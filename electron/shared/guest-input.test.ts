@@ -554,11 +554,32 @@ function materialise(steps: Step[]): Array<Observation | { flush: number }> {
   });
 }
 
+describe('guest input: shedding under backpressure', () => {
+  it('every non-essential guest write is held (latest per node) and counted as backpressure; essential keys and other domains pass; held values go out only after summaryMaxMs', () => {
+    const f = new GuestInputFilter({ summaryMaxMs: 10_000 });
+    f.setShedding(true);
+    const out: Observation[] = [];
+    for (let i = 0; i < 100; i++) out.push(...f.push(write(T0 + i, 3, 'data/counter', String(i))));
+    out.push(...f.push(write(T0 + 100, 3, 'device/vif/0/state', '4')));
+    out.push(...f.push(writeAt(T0 + 100, '/local/domain/0/backend/vif/3/0/state', '4')));
+    expect(out.map((o) => (o.data as { path: string }).path)).toEqual(['/local/domain/3/device/vif/0/state', '/local/domain/0/backend/vif/3/0/state']);
+    // A second later the bucket is full again, but a shedding filter does not end the episode for that.
+    expect(f.flush(T0 + 1000)).toEqual([]);
+    const later = f.flush(T0 + 10_000);
+    expect(later.map((o) => o.type)).toEqual(['dropped', 'xs.write']);
+    expect(dataOf(later[0])).toMatchObject({ domid: 3, reason: 'backpressure', count: 99, path: '/local/domain/3/data/counter' });
+    expect((later[1].data as { value: string }).value).toBe('99');
+    f.setShedding(false);
+    expect(f.push(write(T0 + 10_001, 3, 'data/counter', 'x')).map((o) => (o.data as { value?: string }).value)).toEqual(['x']);
+  });
+});
+
 describe('guest input: properties', () => {
-  it('conservation: per domain, guest writes recorded unaltered + sum(dropped.count) = guest writes pushed; sanitised ones are exactly the size and invalid-utf8 counts', () => {
+  it('conservation: per domain, guest writes recorded unaltered + sum(dropped.count) = guest writes pushed; sanitised ones are exactly the size and invalid-utf8 counts (shedding on and off included)', () => {
     fc.assert(
-      fc.property(fc.array(stepArb, { minLength: 10, maxLength: 120, size: 'max' }), fc.boolean(), (steps, small) => {
+      fc.property(fc.array(stepArb, { minLength: 10, maxLength: 120, size: 'max' }), fc.boolean(), fc.uniqueArray(fc.integer({ min: 0, max: 119 }), { maxLength: 4 }), (steps, small, sheds) => {
         const f = new GuestInputFilter(small ? SMALL : {});
+        const toggles = new Set(sheds);
         const pushed = new Map<number, number>();
         const recorded = new Map<number, number>();
         const marked = new Map<number, number>();
@@ -583,7 +604,8 @@ describe('guest input: properties', () => {
           }
         };
         let last = T0;
-        for (const m of materialise(steps)) {
+        for (const [i, m] of materialise(steps).entries()) {
+          if (toggles.has(i)) f.setShedding(!f.isShedding);
           if ('flush' in m) {
             take(f.flush(m.flush));
             last = m.flush;
