@@ -227,7 +227,7 @@ describe('the wall clock going backwards', () => {
     expect(clocks[0].seq).toBeLessThan(after.seq);
     for (let k = 1; k < sink.records.length; k++) expect(sink.records[k].ts).toBeGreaterThanOrEqual(sink.records[k - 1].ts);
     // Wall time = ts - offset, from the host.clock record on.
-    expect(later.ts - clocks[0].data.offset).toBe(wall);
+    expect(later.ts - (clocks[0].data as { offset: number }).offset).toBe(wall);
     checkChain(sink.records);
   });
 

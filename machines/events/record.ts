@@ -107,6 +107,11 @@ export interface Vocabulary {
    * from here ts = wall clock + `offset` (the sum of all jumps so far), so a reader can recover wall time.
    */
   'host.clock': { by: number; wall: number; offset: number };
+  /**
+   * A device model's QMP socket accepts connections again (alive) or refuses them (alive: false: the
+   * QEMU process is gone while its domain may still exist). Recorded on change only (the helper's dm.poll).
+   */
+  'dm.status': { domid: number; alive: boolean; error?: string };
 }
 
 export type RecordType = keyof Vocabulary;
@@ -131,6 +136,7 @@ export const RECORD_TYPES = [
   'sim.step',
   'recording.status',
   'host.clock',
+  'dm.status',
 ] as const satisfies readonly RecordType[];
 
 export type TypedRecord<T extends RecordType> = XRecord<Vocabulary[T]> & { type: T };

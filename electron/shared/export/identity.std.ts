@@ -164,6 +164,8 @@ export function summaryOf(rec: XRecord): string {
       return clip(`simulator step ${JSON.stringify(d.step)}`);
     case 'recording.status':
       return clip(`recording ${d.state} (${d.reason})${d.gap ? ' (observations may be missing)' : ''}${d.detail ? ': ' + d.detail : ''}`);
+    case 'dm.status':
+      return d.alive ? `device model of domain ${d.domid} answers again` : `device model of domain ${d.domid} is gone${d.error ? ` (${d.error})` : ''}`;
     case 'host.clock':
       return `wall clock went back ${d.by} ms; timestamps from here are wall + ${d.offset} ms`;
     default:
