@@ -877,11 +877,11 @@ export class LiveHost {
     this.pressure = 'paused';
     this.pauseReason = reason;
     this.pauseDetail = detail;
-    this.guestFilter.setShedding(true);
     this.log('error', `recording paused: ${detail}`);
-    this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data: { state: 'paused', reason, gap: true, pending: this.pendingCount(), bytes: this.outbox.bytes, detail } }]);
     // What the guest input limits hold goes in before the gap.
     this.seal(this.guestFilter.drain(this.clockNow()));
+    this.guestFilter.setShedding(true);
+    this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data: { state: 'paused', reason, gap: true, pending: this.pendingCount(), bytes: this.outbox.bytes, detail } }]);
     this.restartOnResume = this.lifeState === 'starting' || this.lifeState === 'up' || this.lifeState === 'backoff';
     this.session++; // the stopped session's events and exit are not history
     const c = this.client;

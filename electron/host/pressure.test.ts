@@ -132,7 +132,8 @@ describe('outbox caps: shedding, then paused, then resumed', () => {
     const paused = statusRecs(sink.records).find((s) => s.state === 'paused');
     expect(paused).toMatchObject({ reason: 'outbox-full', gap: true, detail: expect.stringContaining('wait for a store') });
     // The held guest value went in before the gap, after its summary.
-    const beforeGap = sink.records.slice(mark);
+    const pausedSeq = sink.records.find((r) => r.type === 'recording.status' && r.data.state === 'paused')!.seq;
+    const beforeGap = sink.records.slice(mark).filter((r) => r.seq < pausedSeq);
     const summary = beforeGap.find((r) => r.type === 'dropped');
     expect(summary?.data).toMatchObject({ domid: 1, reason: 'backpressure', count: 49 });
     expect(beforeGap.filter((r) => r.type === 'xs.write' && r.data.path === '/local/domain/1/data/counter').map((r) => r.data.value)).toEqual(['49']);
