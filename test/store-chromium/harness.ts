@@ -11,7 +11,8 @@ import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { build } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const CHROMIUM = process.env.XENDECK_CHROMIUM ?? '/usr/bin/chromium';
@@ -21,6 +22,8 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 export interface SuitePage {
   page: Page;
   url: string;
+  /** The browser context (for a DevTools session on the page: `context.newCDPSession(page)`). */
+  context: BrowserContext;
   close(): Promise<void>;
 }
 
@@ -31,6 +34,9 @@ export async function buildSuite(): Promise<string> {
     configFile: false,
     root: HERE,
     logLevel: 'warn',
+    // The page's HostLink is a Svelte runes module (.svelte.ts).
+    plugins: [svelte({ compilerOptions: { runes: true } })],
+    resolve: { conditions: ['browser'] },
     build: { outDir: out, emptyOutDir: true, minify: false, target: 'es2022', sourcemap: false, reportCompressedSize: false },
     worker: { format: 'es' },
   });
@@ -51,31 +57,49 @@ function serve(dir: string): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** Build, serve and open the suite; `close()` undoes all of it. */
-export async function openSuite(): Promise<SuitePage> {
+/**
+ * Build, serve and open the suite; `close()` undoes all of it. `persistent` opens it in a
+ * profile on disk (a temporary user-data dir) rather than an in-memory one: Chromium applies
+ * a quota set with `Storage.overrideQuotaForOrigin` only to such a profile.
+ */
+export async function openSuite(opts: { persistent?: boolean; beforeLoad?: (context: BrowserContext, page: Page, url: string) => Promise<void> } = {}): Promise<SuitePage> {
   const dir = await buildSuite();
   const server = await serve(dir);
+  const profile = opts.persistent ? mkdtempSync(join(tmpdir(), 'xendeck-store-profile-')) : null;
   let browser: Browser | null = null;
+  let context: BrowserContext | null = null;
+  const cleanup = () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  };
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    const page = await browser.newPage();
+    if (profile) {
+      context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS });
+    } else {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+      context = await browser.newContext();
+    }
+    const page = context.pages()[0] ?? (await context.newPage());
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    await opts.beforeLoad?.(context, page, url);
     await page.goto(url);
     await page.waitForFunction(() => 'storeSuite' in window);
     const b = browser;
+    const c = context;
     return {
       page,
       url,
+      context: c,
       async close() {
-        await b.close();
+        await (b ?? c).close();
         await new Promise((r) => server.close(r));
-        rmSync(dir, { recursive: true, force: true });
+        cleanup();
       },
     };
   } catch (e) {
-    await browser?.close();
+    await (browser ?? context)?.close();
     server.close();
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
     throw e;
   }
 }

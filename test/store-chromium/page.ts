@@ -27,6 +27,8 @@ import { batches, sealedHistory } from '../../renderer/src/lib/db/test-support.t
 import { ReplayEngine } from '../../renderer/src/lib/replay/replay-engine.ts';
 import { ReplayClient, workerTransport } from '../../renderer/src/lib/replay/replay-client.ts';
 import { machineVersions } from '../../machines/host/bindings.ts';
+// The store when storage is full (store-full.test.ts): sets window.storeFullSuite.
+import './store-full-page.ts';
 
 /** Where two values first differ (key order ignored), or null when equal. */
 function firstDiff(a: unknown, b: unknown, path = '$'): string | null {
