@@ -62,6 +62,13 @@ export const logLineEvent = z.object({
   name: z.string().optional(),
   line: z.string(),
 });
+/**
+ * A device model's (QEMU's) QMP socket, probed by dm.poll without QMP: `alive` false when
+ * connect() was refused (QEMU killed or gone, its socket file left behind), with the errno
+ * name in `error`. Sent for the first sighting of each socket and then only on a change.
+ */
+export const dmStatusEvent = z.object({ domid: z.number().int().min(1).max(32751), alive: z.boolean(), error: z.string().optional() });
+export type DmStatus = z.infer<typeof dmStatusEvent>;
 export const xlLineEvent = z.object({ id: z.number().int().nullable().optional(), cmd: z.string(), stream: z.literal('stderr'), line: z.string() });
 
 /** Every unsolicited event the helper sends, by name. */
@@ -74,6 +81,7 @@ export const helperEvents = {
   dominfo: dominfoEvent,
   'log.line': logLineEvent,
   'xl.line': xlLineEvent,
+  'dm.status': dmStatusEvent,
 } as const;
 export type HelperEventName = keyof typeof helperEvents;
 export type HelperEvent = { [K in HelperEventName]: { event: K; data: z.output<(typeof helperEvents)[K]> } }[HelperEventName];
@@ -109,6 +117,8 @@ export const helperOps = {
   'xs.watch_domains': { args: z.object({}), result: z.object({ domids: z.array(domid) }) },
   dominfo: { args: z.object({}), result: dominfoEvent },
   'dominfo.poll': { args: z.object({ interval_ms: z.number().int().min(0) }), result: z.object({}) },
+  /** Probe every device model's QMP socket each interval_ms (0: off; else 100..60000): dm.status events. */
+  'dm.poll': { args: z.object({ interval_ms: z.union([z.literal(0), z.number().int().min(100).max(60000)]) }), result: z.object({}) },
   qmp: {
     args: z.union([
       z.object({ domid, execute: z.string(), arguments: z.record(z.string(), z.unknown()).optional(), file: z.string().optional(), timeout_ms: z.number().int().optional() }),

@@ -1,13 +1,14 @@
 /*
  * fuzz-dispatch.c: libFuzzer target for the request path: line framing,
  * the strict JSON parse, the op table and session checks, every op's
- * argument validation and the xenstore ops (against the fake
- * libxenstore, reset for each input).  The helper runs as if elevated,
- * with the invoking user "nobody": any file an input names is opened
- * with nobody's rights, and the QMP, lock, log and xl paths do not
- * exist, so no input reaches a real system resource.  The first line of
- * each input is preceded by a good hello half of the time, so both the
- * state rules and the established session are explored.
+ * argument validation, dm.poll rounds (on a missing directory) and the
+ * xenstore ops (against the fake libxenstore, reset for each input).  The
+ * helper runs as if elevated, with the invoking user "nobody": any file
+ * an input names is opened with nobody's rights, and the QMP, lock, log
+ * and xl paths do not exist, so no input reaches a real system
+ * resource.  The first line of each input is preceded by a good hello
+ * half of the time, so both the state rules and the established session
+ * are explored.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,9 @@ on_line(void *arg, const char *line, size_t len, int toolong)
 	else
 		dispatch_line(s, line, len);
 	xsops_pump(s);
+	/* A dm.poll round when probing is on (the QMP directory is absent). */
+	dm_kick(s);
+	dm_tick(s);
 }
 
 int

@@ -57,6 +57,7 @@ static const struct op ops[] = {
 	{ "xl",			op_xl,			OPF_NEED_HELLO },
 	{ "log.follow",		op_log_follow,		OPF_NEED_HELLO },
 	{ "log.unfollow",	op_log_unfollow,	OPF_NEED_HELLO },
+	{ "dm.poll",		op_dm_poll,		OPF_NEED_HELLO },
 };
 
 const struct op *
@@ -80,11 +81,13 @@ session_init(struct session *s, const struct config *cfg, emit_fn emit,
 	xsops_init(s);
 	dominfo_init(s);
 	logtail_init(s);
+	dm_init(s);
 }
 
 void
 session_free(struct session *s)
 {
+	dm_free(s);
 	logtail_free(s);
 	dominfo_free(s);
 	xsops_free(s);

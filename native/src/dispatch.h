@@ -16,6 +16,7 @@
 struct xsctx;
 struct dominfo_state;
 struct logtail_state;
+struct dm_state;
 
 /* Paths and identity fixed at start-up (main.c). */
 struct config {
@@ -51,6 +52,7 @@ struct session {
 	struct xsctx		*xs;
 	struct dominfo_state	*di;
 	struct logtail_state	*lt;
+	struct dm_state		*dm;
 };
 
 /* A handler's error detail; code comes from the returned -errno. */

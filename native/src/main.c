@@ -242,6 +242,9 @@ main(int argc, char **argv)
 		t = logtail_timeout(&s);
 		if (t >= 0 && (timeout < 0 || t < timeout))
 			timeout = t;
+		t = dm_timeout(&s);
+		if (t >= 0 && (timeout < 0 || t < timeout))
+			timeout = t;
 		if (poll(pfd, (nfds_t)nfds, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -269,6 +272,7 @@ main(int argc, char **argv)
 			xsops_pump(&s);
 		dominfo_tick(&s);
 		logtail_tick(&s);
+		dm_tick(&s);
 	}
 	log_debug("EOF on stdin; exiting");
 	free(buf);

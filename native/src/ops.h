@@ -75,4 +75,24 @@ void	logtail_free(struct session *);
 int	logtail_timeout(struct session *);
 void	logtail_tick(struct session *);
 
+/* ops-dm.c */
+int	op_dm_poll(struct session *, json_t *, json_t **, struct op_error *);
+void	dm_init(struct session *);
+void	dm_free(struct session *);
+/* Milliseconds until the next round is due, or -1 if polling is off. */
+int	dm_timeout(struct session *);
+/* Probe every QMP socket if due; dm.status events for what changed. */
+void	dm_tick(struct session *);
+/* Make the next round due at once (when polling is on). */
+void	dm_kick(struct session *);
+/* The domid of a name "qmp-libxl-<1..32751>" (strict decimal); 0 or -EINVAL. */
+int	dm_socket_domid(const char *, uint32_t *);
+/*
+ * Non-blocking connect to <dir>/qmp-libxl-<domid>, closed at once: 1 when
+ * it accepts (EINPROGRESS and EAGAIN included), 0 when refused, else -errno.
+ */
+int	dm_probe(const char *, uint32_t);
+/* 0 if <dir>/qmp-libxl-32751 fits a unix socket address, else -ENAMETOOLONG. */
+int	dm_probe_path_ok(const char *);
+
 #endif /* OPS_H */

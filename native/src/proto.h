@@ -40,6 +40,9 @@
 #define LOG_POLL_MS		250
 #define DOMINFO_POLL_MIN_MS	100
 #define DOMINFO_POLL_MAX_MS	60000
+#define DM_POLL_MIN_MS		100
+#define DM_POLL_MAX_MS		60000
+#define MAX_DM_SOCKETS		1024	/* QMP sockets probed per dm.poll round */
 #define MAX_FILE_PATH		4096
 
 /* Compiled-in paths; overrides are honoured only when unelevated. */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Integration tests against the real peers: Debian's xenstored 4.17 and
 # QEMU 7.2 (shared/fixtures), plus xl, dominfo and log tails with the
-# xl test double.  Starts the fixtures in a private directory and stops
+# xl test double.  it-dm starts (and kills) QEMUs of its own, one
+# directory per helper build.  Starts the fixtures in a private directory and stops
 # them (by the pids their run.sh recorded) whatever happens.
 # usage: run-integration.sh FIXTURES BUILD_DIR
 set -u
@@ -11,6 +12,9 @@ SIM_PID=
 cleanup() {
 	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null
 	"$FIX/real-qemu/run.sh" stop "$D/qmp/qmp-libxl-7" >/dev/null 2>&1
+	for v in plain asan; do
+		"$FIX/real-qemu/run.sh" stop "$D/dm-$v/qmp-libxl-9" >/dev/null 2>&1
+	done
 	"$FIX/real-xenstored/run.sh" stop "$D/xs.sock" >/dev/null 2>&1
 	rm -rf "$D"
 }
@@ -18,7 +22,7 @@ trap cleanup EXIT INT TERM
 # The ASan helper: libxenstore's own teardown may leak an in-flight message (see lsan.supp).
 LSAN_OPTIONS="suppressions=$HERE/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export LSAN_OPTIONS
-mkdir -p "$D/qmp" "$D/lock" "$D/xl" "$D/log"
+mkdir -p "$D/qmp" "$D/lock" "$D/xl" "$D/log" "$D/dm-plain" "$D/dm-asan"
 # run.sh can report "xenstored died" while its daemon is in fact starting (a race
 # in the fixture under load); a second start on the same socket restarts cleanly.
 started=
@@ -62,4 +66,6 @@ sh "$HERE/run-tap.sh" \
 	"$B/it-qmp $B/asan/xendeck-helper $D/xs.sock $D/qmp $D/lock $QEMU_PID" \
 	"$B/it-xl $B/xendeck-helper $D/xs.sock $D/xl/xl $D/log" \
 	"$B/it-xl $B/asan/xendeck-helper $D/xs.sock $D/xl/xl $D/log" \
+	"$B/it-dm $B/xendeck-helper $FIX $D/dm-plain" \
+	"$B/it-dm $B/asan/xendeck-helper $FIX $D/dm-asan" \
 	${SIM:+"$SIM"}

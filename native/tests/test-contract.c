@@ -12,22 +12,29 @@
  * "fake" plays the rest of the host before sending: {"set": {path:
  * value}} and {"rm": path} as another xenstore client, {"introduce":
  * domid} and {"release": domid} as the hypervisor, {"conflict": true}
- * (the next commit fails with EAGAIN), {"log": {file: text}} appends to a
- * log, {"file": name} creates a media file, {"setHex": {path: hex}}
- * writes raw bytes.  "closes": true marks the case after which the
- * helper ends the session (a state error); it must be the file's last.  "recv" is every line the
- * helper prints for the case, replies and events, in order.  The session
- * has the fake libxenstore, the scripted QEMU monitor of fake-qmp.c for
- * domain 3 and the xl double tests/fake-xl.sh, with the xl list output
- * of DOMAINS_V below.  The TypeScript client checks the same files
- * against its zod schemas, so the two sides cannot drift.
+ * (the next commit fails with EAGAIN), {"log": {file: text}} appends to
+ * a log, {"file": name} creates a media file, {"setHex": {path: hex}}
+ * writes raw bytes, {"socket": {"domid": N, "alive": bool}} leaves a
+ * device model's QMP socket file in the scratch directory (a listening
+ * one, or one whose QEMU is gone: bound, then closed, so connect() is
+ * refused), {"unlink": name} removes a file from it.  After each case a
+ * dm.poll round runs at once when polling is on.  "closes": true marks
+ * the case after which the helper ends the session (a state error); it
+ * must be the file's last.  "recv" is every line the helper prints for
+ * the case, replies and events, in order.  The session has the fake
+ * libxenstore, the scripted QEMU monitor of fake-qmp.c for domain 3 and
+ * the xl double tests/fake-xl.sh, with the xl list output of DOMAINS_V
+ * below.  The TypeScript client checks the same files against its zod
+ * schemas, so the two sides cannot drift.
  *
  * usage: test-contract [--record] CONTRACT_DIR FAKE_XL [FILE]
  *        test-contract --seeds OUT_DIR CONTRACT_DIR
  * --seeds writes each case's request bytes to a file in OUT_DIR: the
  * seed corpus of the fuzz targets.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -104,6 +111,30 @@ append(const char *name, const char *text)
 		close(fd);
 }
 
+/*
+ * A QMP socket file at <tmp>/qmp-libxl-<domid>: listening (kept open
+ * until the process ends, never accepting), or bound and closed, which
+ * is what a killed QEMU leaves behind.
+ */
+static void
+qmp_socket(unsigned int domid, int alive)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/qmp-libxl-%u", tmp,
+	    domid);
+	unlink(sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 4) == -1)
+		ok(0, "socket %s", sun.sun_path);
+	if (!alive && fd != -1)
+		close(fd);
+}
+
 static void
 apply_fake(json_t *fake)
 {
@@ -132,6 +163,17 @@ apply_fake(json_t *fake)
 		fake_xs_introduce((unsigned int)json_integer_value(v), 0);
 	if (json_is_true(json_object_get(fake, "conflict")))
 		fake_xs_conflict_next();
+	if ((v = json_object_get(fake, "socket")) != NULL)
+		qmp_socket((unsigned int)json_integer_value(json_object_get(v,
+		    "domid")), json_is_true(json_object_get(v, "alive")));
+	if ((v = json_object_get(fake, "unlink")) != NULL) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/%s", tmp,
+		    json_string_value(v));
+		if (unlink(path) == -1)
+			ok(0, "unlink %s", path);
+	}
 }
 
 
@@ -289,6 +331,8 @@ run_file(const char *dir, const char *file, int record)
 		}
 		xsops_pump(&s);
 		logtail_tick(&s);
+		dm_kick(&s);
+		dm_tick(&s);
 		if (record) {
 			json_object_set(c, "recv", captured);
 			text = json_dumps(c, JSON_COMPACT);
