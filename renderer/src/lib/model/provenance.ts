@@ -89,8 +89,9 @@ export function span(ms: number): string {
   if (!Number.isFinite(ms)) return '?';
   const a = Math.abs(ms);
   if (a < 1000) return `${ms} ms`;
-  if (a < 120_000) return `${(ms / 1000).toFixed(a < 10_000 ? 1 : 0)} s`;
-  if (a < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
+  if (a < 119_500) return `${(ms / 1000).toFixed(a < 9_950 ? 1 : 0)} s`;
+  // Up to what rounds to 59.9 min; an hour less a few seconds reads as 1.0 h.
+  if (a < 3_597_000) return `${(ms / 60_000).toFixed(1)} min`;
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 

@@ -74,6 +74,9 @@ describe('timeline rows for pressure, clock and dropped records', () => {
     const r = rec('host.clock', { by: 90_000, wall: Date.UTC(2026, 10, 21, 12, 0, 0), offset: 90_500 });
     expect(summary(r)).toBe('wall clock went back 90 s; timestamps adjusted (ts = wall clock + 91 s)');
     expect(summary(rec('host.clock', { by: 250, wall: 0, offset: 250 }))).toBe('wall clock went back 250 ms; timestamps adjusted (ts = wall clock + 250 ms)');
+    expect(summary(rec('host.clock', { by: 3_600_000, wall: 0, offset: 3_600_000 + 150_000 }))).toBe('wall clock went back 1.0 h; timestamps adjusted (ts = wall clock + 1.0 h)');
+    expect(summary(rec('host.clock', { by: 300_000, wall: 0, offset: 300_000 }))).toBe('wall clock went back 5.0 min; timestamps adjusted (ts = wall clock + 5.0 min)');
+    expect(summary(rec('host.clock', { by: 3_599_950, wall: 0, offset: 3_599_950 }))).toBe('wall clock went back 1.0 h; timestamps adjusted (ts = wall clock + 1.0 h)');
     expect(badge(r)).toEqual({ label: 'clock', level: 'warn' });
     expect(provenance(r).where).toBe('host wall clock at 2026-11-21T12:00:00.000Z (offset now 91 s)');
   });

@@ -331,16 +331,29 @@ export class HostLink {
     try {
       do {
         this.again = false;
-        const v = await this.engine.seek(this.tail);
+        const v = await this.seekTail();
         this.view = v;
         if (v.incidents.length !== this.incidentCount) {
           this.incidentCount = v.incidents.length;
           // Keep the stored incident list (with people's notes) in step with what the machines found.
-          await rebuildIncidents(this.db, this.engine).catch((e) => this.opts.onError?.(e));
+          // With storage full it is rebuilt on a later change; the records it is derived from are safe.
+          await rebuildIncidents(this.db, this.engine).catch((e) => {
+            if (storageFullReason(e) === null) this.opts.onError?.(e);
+          });
         }
       } while (this.again);
     } finally {
       this.refreshing = false;
+    }
+  }
+
+  /** The live view at the tail. With storage full the engine cannot keep its snapshots: fold without keeping them. */
+  private async seekTail(): Promise<HostView> {
+    try {
+      return await this.engine.seek(this.tail);
+    } catch (e) {
+      if (storageFullReason(e) === null) throw e;
+      return new ReplayEngine(this.db, { persist: false }).seek(this.tail);
     }
   }
 
