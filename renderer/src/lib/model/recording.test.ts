@@ -39,6 +39,12 @@ describe('recording notices', () => {
       "Recording paused: storage is full — the browser's storage quota for Xendeck is used up (QuotaExceededError). Nothing recorded so far is lost: the host keeps every record until this store can take it, and Xendeck resumes when space is available. Free disk space or storage for this site.",
     );
     expect(recordingNotices(status({ recordingState: 'paused', recordingReason: 'store-full' }), pause).map((n) => n.source)).toEqual(['store']);
+    expect(recordingNotices(status({ recordingState: 'normal', recordingReason: 'store-full' }), pause).map((n) => n.source)).toEqual(['store']);
+    // Another window's store full, this one fine: the host keeps recording for it, a warning says so.
+    const other = recordingNotices(status({ recordingState: 'normal', recordingReason: 'store-full', recordingDetail: 'quota used up', pending: 300 }), null);
+    expect(other).toHaveLength(1);
+    expect(other[0]).toMatchObject({ level: 'warn', source: 'host', label: 'A store is full' });
+    expect(other[0].text).toBe('A store of this host cannot commit: storage is full — quota used up. The host goes on recording and keeps its records (300 pending) until that store can take them.');
     // The host under pressure meanwhile (its outbox fills while the store is paused) is shown beside it.
     expect(recordingNotices(status({ recordingState: 'shedding', recordingReason: 'outbox-high' }), pause).map((n) => `${n.source}:${n.level}`)).toEqual(['store:error', 'host:warn']);
   });

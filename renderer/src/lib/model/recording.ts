@@ -80,7 +80,19 @@ function hostNotice(s: HostStatus, ownPause: boolean): RecordingNotice | null {
       retry: false,
     };
   }
-  if (s.recordingState !== 'paused') return null;
+  if (s.recordingState !== 'paused') {
+    // Another window's store cannot commit: the host goes on recording and keeps the records for it.
+    if (s.recordingReason === 'store-full' && !ownPause) {
+      return {
+        level: 'warn',
+        source: 'host',
+        label: 'A store is full',
+        text: `A store of this host cannot commit: storage is full${withDetail(s.recordingDetail)}. The host goes on recording and keeps its records (${pendingText(s)}) until that store can take them.`,
+        retry: false,
+      };
+    }
+    return null;
+  }
   switch (s.recordingReason) {
     case 'outbox-full':
       return {

@@ -289,8 +289,9 @@ export class HostLink {
       return false;
     }
     this.held = null;
-    this.storePause = null;
+    // The host hears first (its status stops saying a store is full), then the banner goes.
     await this.api?.storeStatus({ state: 'ok' }).catch(() => undefined);
+    this.storePause = null;
     await this.committed(held.records, r);
     this.awaitingResend = true;
     // Report the tail: the host re-sends every record it holds after it (those dropped while paused).
