@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -13,6 +14,17 @@ afterEach(async () => {
   await sim?.stop();
   sim = undefined;
 });
+
+/** The error code of connecting to a unix socket, or 'connected'. */
+const connectError = (p: string) =>
+  new Promise<string>((resolve) => {
+    const c = net.connect(p);
+    c.once('connect', () => {
+      c.destroy();
+      resolve('connected');
+    });
+    c.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
 
 const xs = (s: Simulator, tool: string, ...args: string[]) => pexec(tool, args, { env: { ...process.env, XENSTORED_PATH: s.xenstoreSocket }, encoding: 'utf8' });
 
@@ -49,7 +61,7 @@ describe('startSimulator', () => {
     expect((await xs(sim, 'xenstore-read', '/local/domain/1/name')).stdout).toBe('g\n');
   });
 
-  it('qemu-kill takes QEMU away: its QMP socket goes and xl cd-insert fails; guest-flood writes at its rate', async () => {
+  it('qemu-kill takes QEMU away: its QMP socket file stays and refuses connections, xl cd-insert fails; guest-flood writes at its rate', async () => {
     const scenario = parseScenario({
       format: 'xendeck-scenario',
       version: 1,
@@ -68,11 +80,18 @@ describe('startSimulator', () => {
     const seen: unknown[] = [];
     sim.events.on('observation', (r) => seen.push(r));
     await sim.done;
-    expect(fs.existsSync(path.join(sim.qmpDir, 'qmp-libxl-1'))).toBe(false);
+    // As a killed QEMU's: the socket file is left behind, with nothing listening.
+    const sock = path.join(sim.qmpDir, 'qmp-libxl-1');
+    expect(fs.lstatSync(sock).isSocket()).toBe(true);
+    expect(await connectError(sock)).toBe('ECONNREFUSED');
+    expect(fs.readdirSync(sim.qmpDir).filter((f) => f.includes('dead'))).toEqual([]);
     // QEMU's exit destroys its ioreq server, reported as an ioreq.op observation.
     expect(seen).toContainEqual({ src: 'sim', type: 'ioreq.op', domid: 1, data: { domid: 1, caller: 0, op: 'destroy', id: 0, result: 'ok', xen: '4.17.7' } });
     const r = await sim.xl(['cd-insert', 'h', 'hdc', '/var/lib/isos/tools.iso']);
     expect(r.code).toBe(1);
+    // Destroying the domain removes the file, as libxl__qmp_cleanup does.
+    expect((await sim.xl(['destroy', 'h'])).code).toBe(0);
+    expect(fs.existsSync(sock)).toBe(false);
     const n = Number(sim.store.as(0).read('/local/domain/2/data/counter'));
     expect(n).toBeGreaterThanOrEqual(8);
     expect(n).toBeLessThanOrEqual(11);

@@ -797,7 +797,8 @@ export class SimHost {
     }
     if (!d.dm) return;
     d.dm.alive = false;
-    void d.qmp?.stop();
+    // As QEMU's exit does: the monitor socket file stays, refusing connections.
+    void d.qmp?.stop({ leaveSocket: true });
     d.ioreq?.list().forEach((s) => d.ioreq?.destroy(s.emulator, s.id));
     this.qemuLog(d, 'qemu-system-i386: terminating on signal 15 from pid 1');
   }
@@ -1245,6 +1246,9 @@ export class SimHost {
     } catch {
       /* never there */
     }
+    // libxl__qmp_cleanup: the dead QEMU's monitor socket file goes with the domain.
+    await d.qmp?.whenStopped();
+    fs.rmSync(path.join(this.opts.qmpDir, `qmp-libxl-${domid}`), { force: true });
     this.domains.delete(domid);
     this.recentDomids.add(domid);
     this.hvDestroyEvent(domid);

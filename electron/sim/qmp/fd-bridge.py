@@ -42,6 +42,7 @@ def main():
     lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     lsock.bind(path)
     lsock.listen(16)
+    bound = os.stat(path).st_ino
     sel = selectors.DefaultSelector()
     sel.register(lsock, selectors.EVENT_READ, "listen")
     sel.register(sys.stdin, selectors.EVENT_READ, "stdin")
@@ -72,8 +73,11 @@ def main():
                     for cid in list(conns):
                         close(cid)
                     lsock.close()
+                    # Only our own socket: a device model started again on the
+                    # same path meanwhile keeps its one.
                     try:
-                        os.unlink(path)
+                        if os.stat(path).st_ino == bound:
+                            os.unlink(path)
                     except FileNotFoundError:
                         pass
                     return
@@ -97,7 +101,11 @@ def main():
                         close(msg["c"])
             else:
                 cid = key.data
-                s = conns[cid]
+                s = conns.get(cid)
+                if s is None:
+                    # Closed from Node earlier in this same batch (a client that
+                    # connected and left at once, as a liveness probe does).
+                    continue
                 try:
                     data, fds, _, _ = socket.recv_fds(s, 65536, 16)
                 except OSError:

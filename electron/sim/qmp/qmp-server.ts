@@ -13,6 +13,7 @@
  */
 import net from 'node:net';
 import fs from 'node:fs';
+import nodePath from 'node:path';
 import type { DeviceModel, FdInfo } from './dm.ts';
 import { JsonStreamer, qmpLine } from './qmp-json.ts';
 
@@ -88,6 +89,7 @@ export class QmpEndpoint {
   private readonly queue: Client[] = [];
   private closeListener: (() => Promise<void>) | undefined;
   private readonly waiters: Array<() => void> = [];
+  private stopping: Promise<void> = Promise.resolve();
 
   constructor(
     readonly path: string,
@@ -102,13 +104,46 @@ export class QmpEndpoint {
     this.closeListener = await listener.listen(this.path, (conn) => this.accept(conn));
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops serving. With `leaveSocket` this is QEMU exiting or being killed: QEMU never removes
+   * its monitor socket, so the file stays behind with no listener and connect() to it is
+   * refused (ECONNREFUSED), which is how a dead device model is seen from dom0 (libxl removes
+   * the file when it destroys the domain). Without it the file goes too.
+   */
+  stop(opts: { leaveSocket?: boolean } = {}): Promise<void> {
     const all = [...this.queue, ...(this.active && this.active !== 'internal' ? [this.active] : [])];
     this.queue.length = 0;
     for (const c of all) c.conn.end();
     this.active = undefined;
-    await this.closeListener?.();
+    const close = this.closeListener;
     this.closeListener = undefined;
+    if (!close) return this.stopping;
+    // The listeners unlink the path as they close; a second name keeps the socket's inode.
+    const keep = opts.leaveSocket ? nodePath.join(nodePath.dirname(this.path), `.${nodePath.basename(this.path)}.dead-${process.pid}`) : undefined;
+    if (keep) {
+      try {
+        fs.rmSync(keep, { force: true });
+        fs.linkSync(this.path, keep);
+      } catch {
+        /* no socket file to keep */
+      }
+    }
+    this.stopping = close().then(() => {
+      if (!keep || !fs.existsSync(keep)) return;
+      try {
+        // link, not rename: a device model started meanwhile on the same path keeps its socket.
+        fs.linkSync(keep, this.path);
+      } catch {
+        /* the path is taken again */
+      }
+      fs.rmSync(keep, { force: true });
+    });
+    return this.stopping;
+  }
+
+  /** Resolves once the last stop() has finished with the socket file. */
+  whenStopped(): Promise<void> {
+    return this.stopping;
   }
 
   /** True while a client (or the simulated toolstack) holds the monitor. */
