@@ -28,6 +28,12 @@ describe('storageFullReason: full storage told apart from other write failures',
     const disk = new DOMException('Internal error: no space left on device (ENOSPC)', 'UnknownError');
     expect(storageFullReason(disk)).toBe('the disk holding the browser profile is full (UnknownError: Internal error: no space left on device (ENOSPC))');
     expect(storageFullReason(new Dexie.AbortError(disk))).toMatch(/^the disk holding the browser profile is full/);
+    // What Chromium 156 reports when the disk under its profile is full (seen on a full tmpfs).
+    const leveldb = new DOMException(
+      'Connection is closing because of: IO error: .../http_127.0.0.1_38013.indexeddb.leveldb/000022.ldb: FILE_ERROR_NO_SPACE (ChromeMethodBFE: 3::WritableFileAppend::8)',
+      'UnknownError',
+    );
+    expect(storageFullReason(new Dexie.AbortError(leveldb))).toMatch(/^the disk holding the browser profile is full \(UnknownError: Connection is closing because of: IO error: .*FILE_ERROR_NO_SPACE/);
     expect(storageFullReason(new DOMException('Internal error opening backing store', 'UnknownError'))).toBeNull();
   });
 

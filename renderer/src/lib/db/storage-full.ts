@@ -9,7 +9,9 @@
  *   transaction was aborted at commit because of it (Dexie's `Abort(idbtrans.error)`);
  * - `BulkError` whose `failures` hold QuotaExceededErrors (a bulk write's requests failed one by one);
  * - `UnknownError` with a message about disk space, from Chromium when the disk
- *   itself is full (its LevelDB backing store cannot write).
+ *   itself is full (its LevelDB backing store cannot write: "IO error: …
+ *   FILE_ERROR_NO_SPACE"); Chromium then closes the connection, so the store
+ *   opens it again before a retry.
  * Pure: no IndexedDB here.
  */
 
@@ -22,7 +24,8 @@ export function storageFullReason(e: unknown): string | null {
   return clip(msg && !/^QuotaExceededError\s*$/i.test(msg) ? `${what} (${found.name}: ${msg})` : `${what} (${found.name})`, 400);
 }
 
-const DISK_TEXT = /quota|disk (?:is )?full|no space|not enough space|insufficient (?:disk )?space|ENOSPC|out of (?:disk )?space/i;
+// Chromium's LevelDB on a full disk: "IO error: …/000022.ldb: FILE_ERROR_NO_SPACE (ChromeMethodBFE: 3::WritableFileAppend::8)".
+const DISK_TEXT = /quota|disk (?:is )?full|no[ _]space|not enough space|insufficient (?:disk )?space|ENOSPC|out of (?:disk )?space/i;
 
 interface Named {
   name?: string;

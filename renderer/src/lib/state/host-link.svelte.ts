@@ -84,6 +84,8 @@ export class HostLink {
   private held: { records: XRecord[]; anchor: { seq: number; prev: string } | undefined } | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retryWait = 0;
+  /** The last failure of a retry that was not storage full (reported once, not at every retry). */
+  private lastRetryError: string | undefined;
   /** After a resume: batches pushed before the host re-sends from the store's tail may not chain; they are dropped, not refused. */
   private awaitingResend = false;
 
@@ -277,17 +279,25 @@ export class HostLink {
     clearTimeout(this.retryTimer);
     let r: AppendResult;
     try {
+      // On a full disk Chromium closes the connection ("Connection is closing because of: IO error"): open it again.
+      if (!this.db.isOpen()) await this.db.open();
       r = await appendEvents(this.db, held.records, held.anchor ? { anchor: held.anchor } : {});
     } catch (e) {
+      // Still paused whatever the failure: the host keeps the records, and a later retry may succeed.
       const why = storageFullReason(e);
-      if (why === null) throw e;
+      if (why === null) {
+        const msg = String((e as Error)?.message ?? e);
+        if (msg !== this.lastRetryError) this.opts.onError?.(e);
+        this.lastRetryError = msg;
+      }
       const { maxMs } = this.opts.retry ?? STORE_RETRY;
       this.retryWait = Math.min(maxMs, this.retryWait * 2);
-      this.storePause = { ...p, detail: why, retries: p.retries + 1, nextRetry: Date.now() + this.retryWait, waitMs: this.retryWait };
+      this.storePause = { ...p, detail: why ?? p.detail, retries: p.retries + 1, nextRetry: Date.now() + this.retryWait, waitMs: this.retryWait };
       await this.report();
       this.schedule();
       return false;
     }
+    this.lastRetryError = undefined;
     this.held = null;
     // The host hears first (its status stops saying a store is full), then the banner goes.
     await this.api?.storeStatus({ state: 'ok' }).catch(() => undefined);

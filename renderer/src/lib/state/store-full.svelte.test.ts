@@ -177,6 +177,31 @@ describe('HostLink when storage is full', () => {
     expect(fake.callsOf('storeStatus')).toEqual([[{ state: 'full', detail: link.storePause!.detail }]]);
   });
 
+  it('while paused, a retry failing otherwise is reported once and the store stays paused, retrying; a closed connection is opened again', async () => {
+    const errors: unknown[] = [];
+    const { fake, db, link } = await setup({ onError: (e) => errors.push(e) });
+    let failure: () => unknown = () => new DOMException('Connection is closing because of: IO error: 000022.ldb: FILE_ERROR_NO_SPACE', 'UnknownError');
+    const disk = storage(db, () => failure());
+    resendOnConnect(fake, recs);
+    disk.full = true;
+    fake.push('records', { records: recs.slice(0, 20) });
+    await link.settled();
+    expect(link.storePause?.detail).toMatch(/^the disk holding the browser profile is full \(UnknownError: .*FILE_ERROR_NO_SPACE\)$/);
+    const detail = link.storePause!.detail;
+    // Chromium closes the connection after a write fails for lack of space.
+    db.close();
+    failure = () => new Dexie.ConstraintError('something else');
+    expect(await link.retryNow()).toBe(false);
+    expect(await link.retryNow()).toBe(false);
+    expect(link.storePause).toMatchObject({ detail, retries: 2 });
+    expect(errors.map((e) => (e as Error).name)).toEqual(['ConstraintError']);
+    expect(db.isOpen()).toBe(true);
+    disk.full = false;
+    expect(await link.retryNow()).toBe(true);
+    await vi.waitFor(() => expect(link.tail).toBe(recs.length));
+    expect(await verifyStore(db)).toMatchObject({ ok: true, count: recs.length });
+  });
+
   it('any other failure of a write is reported as an error, and recording is not paused', async () => {
     const errors: unknown[] = [];
     const { fake, db, link } = await setup({ onError: (e) => errors.push(e) });
