@@ -163,6 +163,7 @@ export class FakeHelper implements HelperProcessLike {
       case 'dominfo':
         return this.reply(id, { domains: this.xen.dominfo });
       case 'dominfo.poll':
+      case 'dm.poll':
         return this.reply(id, {});
       case 'log.follow':
         return this.reply(id, { exists: false });

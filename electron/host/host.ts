@@ -79,6 +79,8 @@ export interface HostOptions {
   lifecycle?: HelperLifecycleInput;
   /** How often the helper polls dominfo for pause/unpause, which fires no watch (ms; 0 = off). */
   dominfoPollMs?: number;
+  /** How often the helper checks that each device model's QMP socket still accepts connections (ms; 0 = off). */
+  dmPollMs?: number;
   /** How often the host checks for passed deadlines (ms). */
   tickMs?: number;
   requestTimeoutMs?: number;
@@ -177,6 +179,7 @@ export class LiveHost {
       sim: false,
       now: Date.now,
       dominfoPollMs: 1000,
+      dmPollMs: 2000,
       tickMs: 1000,
       requestTimeoutMs: 15_000,
       awaitBase: false,
@@ -703,6 +706,13 @@ export class LiveHost {
         this.log('warn', `dominfo: ${(e as Error).message}`);
       }
       if (this.o.dominfoPollMs > 0) await client.request('dominfo.poll', { interval_ms: this.o.dominfoPollMs });
+      if (this.o.dmPollMs > 0) {
+        try {
+          await client.request('dm.poll', { interval_ms: this.o.dmPollMs });
+        } catch (e) {
+          this.log('warn', `dm.poll: ${(e as Error).message}`);
+        }
+      }
       await this.follow(client, 'xen-hotplug.log');
       for (const n of this.observer.domainNames()) await this.followDomain(client, n);
     } catch (e) {
@@ -791,6 +801,9 @@ export class LiveHost {
         return;
       case 'log.line':
         this.observe(this.observer.logLine(ev.data));
+        return;
+      case 'dm.status':
+        this.observe(this.observer.dmStatus(ev.data));
         return;
       case 'xl.line':
         return; // xl's stderr while a command runs: it is in the command's result

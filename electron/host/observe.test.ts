@@ -62,6 +62,26 @@ describe('observer', () => {
     expect(o.dominfoList([{ ...line, paused: true, running: false }])).toHaveLength(1);
   });
 
+  it('device model liveness: a first sighting that answers is the baseline, a refusal and every later change are recorded; a domain being destroyed is not a death', () => {
+    const o = new Observer(() => 1000);
+    o.introduce(3);
+    o.introduce(4);
+    expect(o.dmStatus({ domid: 3, alive: true })).toEqual([]);
+    expect(o.dmStatus({ domid: 3, alive: true })).toEqual([]);
+    const gone = o.dmStatus({ domid: 3, alive: false, error: 'ECONNREFUSED' });
+    expect(gone).toEqual([{ ts: 1000, src: 'helper', type: 'dm.status', domid: 3, data: { domid: 3, alive: false, error: 'ECONNREFUSED' } }]);
+    expect(o.dmStatus({ domid: 3, alive: false, error: 'ECONNREFUSED' })).toEqual([]);
+    expect(o.dmStatus({ domid: 3, alive: true }).map((r) => r.data)).toEqual([{ domid: 3, alive: true }]);
+    // First seen dead: recorded.
+    expect(o.dmStatus({ domid: 4, alive: false, error: 'ECONNREFUSED' })).toHaveLength(1);
+    // A domain shutting down: its device model going away is its destruction.
+    o.dominfoList([{ domid: 3, name: 'w', uuid: '6f1c0a52-3b7e-4c1d-9a8e-2f4b5c6d7e8f', running: false, blocked: false, paused: false, shutdown: true, dying: false, reason: 'poweroff' }]);
+    expect(o.dmStatus({ domid: 3, alive: false, error: 'ECONNREFUSED' })).toEqual([]);
+    // A released domain is forgotten; an unknown domid refusing is not recorded either.
+    o.release(4);
+    expect(o.dmStatus({ domid: 4, alive: false })).toEqual([]);
+  });
+
   it('records only log lines the parsers recognise, with the domid found by name', () => {
     const { o } = observer();
     o.watch({ path: '/local/domain/7/name', value: 'win10' });

@@ -36,6 +36,8 @@ export class Observer {
   private values = new Map<string, string>();
   private introduced = new Set<number>();
   private dominfo = new Map<number, string>();
+  /** Device models' liveness as last recorded (or seen, for a first sighting that answers). */
+  private dmAlive = new Map<number, boolean>();
   private scans = new Map<string, Set<string>>();
 
   constructor(private readonly now: () => number) {}
@@ -148,6 +150,7 @@ export class Observer {
   }
 
   release(domid: number): Obs[] {
+    this.dmAlive.delete(domid);
     if (!this.introduced.delete(domid)) return [];
     return [this.obs('xs', 'xs.release', { domid }, domid)];
   }
@@ -190,6 +193,27 @@ export class Observer {
     return out;
   }
 
+  /**
+   * A device model's QMP socket answers or refuses (the helper's dm.poll, change-only, with a
+   * baseline on first sight). Recorded: a device model first seen gone, and every change after.
+   * A refusal while the domain is shutting down or dying is its destruction, not a death: not recorded.
+   */
+  dmStatus(ev: { domid: number; alive: boolean; error?: string }): Obs[] {
+    const prev = this.dmAlive.get(ev.domid);
+    this.dmAlive.set(ev.domid, ev.alive);
+    if (prev === ev.alive || (prev === undefined && ev.alive)) return [];
+    if (!ev.alive && this.endingDomain(ev.domid)) return [];
+    const uuid = this.uuidOf(ev.domid);
+    return [{ ts: this.now(), src: 'helper', type: 'dm.status', domid: ev.domid, ...(uuid ? { uuid } : {}), data: { domid: ev.domid, alive: ev.alive, ...(ev.error ? { error: ev.error } : {}) } }];
+  }
+
+  private endingDomain(domid: number): boolean {
+    const line = this.dominfo.get(domid);
+    if (!line) return !this.introduced.has(domid);
+    const d = JSON.parse(line) as { shutdown?: boolean; dying?: boolean };
+    return d.shutdown === true || d.dying === true;
+  }
+
   /** Forget the dominfo lines, so the next list is recorded whole (after a gap). */
   forgetDominfo(): void {
     this.dominfo.clear();
@@ -229,6 +253,9 @@ export class Observer {
         break;
       case 'dominfo':
         this.dominfo.set(d.domid, JSON.stringify(d));
+        break;
+      case 'dm.status':
+        this.dmAlive.set(d.domid, d.alive);
         break;
       default:
         break;

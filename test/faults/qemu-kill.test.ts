@@ -2,8 +2,9 @@
  * Fault: the device model (QEMU in dom0) of an HVM guest is killed
  * (`fault-qemu-kill`), recorded through the real helper. Like libxl, nothing
  * rewrites `device-model/<id>/state`; what shows the device model gone is the
- * hypervisor destroying its ioreq server (the simulator's `ioreq.op`), and a
- * later CD-ROM change through Xendeck failing on the dead QMP socket in its
+ * hypervisor destroying its ioreq server (the simulator's `ioreq.op`), the
+ * helper's probe finding the QMP socket refusing connections (`dm.status`
+ * alive: false, within its 2 s poll), and a later CD-ROM change through Xendeck failing on the dead QMP socket in its
  * `cmd.result`, which takes the drive's machine to `failed`. Nothing crashes
  * and the bundle verifies.
  */
@@ -38,6 +39,10 @@ describe('fault: QEMU killed under an HVM guest', () => {
     const destroyed = recs.filter((r) => r.type === 'ioreq.op' && (r.data as { op: string }).op === 'destroy');
     expect(destroyed).toHaveLength(1);
     expect(destroyed[0].domid).toBe(1);
+    // And the helper's probe of the QMP socket: it now refuses connections, recorded once, with nobody using QMP.
+    const dm = recs.filter((r) => r.type === 'dm.status');
+    expect(dm.map((r) => r.data)).toEqual([{ domid: 1, alive: false, error: 'ECONNREFUSED' }]);
+    expect(dm[0].seq).toBeGreaterThan(dmRunning!.seq);
     expect(destroyed[0].seq).toBeGreaterThan(dmRunning!.seq);
     expect(statuses(recs).map((r) => r.data.state)).toEqual(['up']);
 
