@@ -43,6 +43,15 @@ export const xsWatchEvent = z.object({
 export const xsScanEvent = z.object({ path: z.string(), token: z.string(), nodes: z.number().int().min(0), truncated: z.boolean() });
 export const xsDomainEvent = z.object({ domid });
 export const xsLostEvent = z.object({ error: z.string() });
+/**
+ * The host read the helper's stdout too slowly for too long: the helper's set of pending
+ * watch events (deduplicated by path and token) went over its bound and was cleared.
+ * `dropped` distinct (path, token) events were lost, so every caller watch has a gap: treat
+ * it like a reconnect and rescan what is watched. Events after it are normal again.
+ * @introduceDomain/@releaseDomain need nothing: the helper rescans the domain list itself
+ * and sends the differences as xs.introduce / xs.release.
+ */
+export const xsOverflowEvent = z.object({ dropped: z.number().int().min(1) });
 export const dominfoEntry = z.object({
   domid,
   name: z.string(),
@@ -78,6 +87,7 @@ export const helperEvents = {
   'xs.introduce': xsDomainEvent,
   'xs.release': xsDomainEvent,
   'xs.lost': xsLostEvent,
+  'xs.overflow': xsOverflowEvent,
   dominfo: dominfoEvent,
   'log.line': logLineEvent,
   'xl.line': xlLineEvent,
