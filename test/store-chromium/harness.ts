@@ -62,7 +62,15 @@ function serve(dir: string): Promise<Server> {
  * profile on disk (a temporary user-data dir) rather than an in-memory one: Chromium applies
  * a quota set with `Storage.overrideQuotaForOrigin` only to such a profile.
  */
-export async function openSuite(opts: { persistent?: boolean; beforeLoad?: (context: BrowserContext, page: Page, url: string) => Promise<void> } = {}): Promise<SuitePage> {
+export async function openSuite(
+  opts: {
+    persistent?: boolean;
+    beforeLoad?: (context: BrowserContext, page: Page, url: string) => Promise<void>;
+    /** Another way to start chromium (a wrapper script), with its environment (persistent only). */
+    executablePath?: string;
+    env?: Record<string, string>;
+  } = {},
+): Promise<SuitePage & { profile: string | null }> {
   const dir = await buildSuite();
   const server = await serve(dir);
   const profile = opts.persistent ? mkdtempSync(join(tmpdir(), 'xendeck-store-profile-')) : null;
@@ -70,11 +78,14 @@ export async function openSuite(opts: { persistent?: boolean; beforeLoad?: (cont
   let context: BrowserContext | null = null;
   const cleanup = () => {
     rmSync(dir, { recursive: true, force: true });
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    if (profile) {
+      rmSync(profile, { recursive: true, force: true });
+      rmSync(`${profile}.pid`, { force: true });
+    }
   };
   try {
     if (profile) {
-      context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS });
+      context = await chromium.launchPersistentContext(profile, { executablePath: opts.executablePath ?? CHROMIUM, args: ARGS, ...(opts.env ? { env: { ...process.env, ...opts.env } as Record<string, string> } : {}) });
     } else {
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
       context = await browser.newContext();
@@ -90,6 +101,7 @@ export async function openSuite(opts: { persistent?: boolean; beforeLoad?: (cont
       page,
       url,
       context: c,
+      profile,
       async close() {
         await (b ?? c).close();
         await new Promise((r) => server.close(r));

@@ -28,27 +28,35 @@ interface Run {
 }
 let run: Run | null = null;
 
+/** Chromium closes the connection after a write fails on a full disk: open it again to read (as the link does before a retry). */
+async function opened(db: AppDb): Promise<AppDb> {
+  if (!db.isOpen()) await db.open();
+  return db;
+}
+
 async function state(r: Run) {
-  const tail = await readTail(r.db);
-  const stats = await readStats(r.db);
-  const rows = await r.db.events.toArray();
-  let contiguous = rows.length > 0 && rows[0].seq === 1;
-  for (let i = 1; i < rows.length && contiguous; i++) contiguous = rows[i].seq === rows[i - 1].seq + 1;
-  return {
-    tail: tail.seq,
+  const link = {
     linkTail: r.link.tail,
-    count: rows.length,
-    stats,
-    contiguous,
-    sameAsSealed: rows.every((x, i) => x.hash === r.all[i].hash),
     pause: r.link.storePause ? { detail: r.link.storePause.detail, retries: r.link.storePause.retries, waitMs: r.link.storePause.waitMs, reported: r.link.storePause.reported } : null,
     linkState: r.link.state,
     message: r.link.message ?? null,
     storeStatus: r.fake.callsOf('storeStatus').map((c) => c[0] as { state: string; detail?: string }),
     connects: r.fake.callsOf('connect').map((c) => (c[0] as { tail: { seq: number } }).tail.seq),
-    lastAck: ((r.fake.callsOf('ack').at(-1)?.[0] as { seq: number } | undefined)?.seq ?? 0),
+    lastAck: (r.fake.callsOf('ack').at(-1)?.[0] as { seq: number } | undefined)?.seq ?? 0,
     errors: r.errors,
   };
+  try {
+    await opened(r.db);
+    const tail = await readTail(r.db);
+    const stats = await readStats(r.db);
+    const rows = await r.db.events.toArray();
+    let contiguous = rows.length > 0 && rows[0].seq === 1;
+    for (let i = 1; i < rows.length && contiguous; i++) contiguous = rows[i].seq === rows[i - 1].seq + 1;
+    return { ...link, readable: true as const, readError: null, tail: tail.seq, count: rows.length, stats, contiguous, sameAsSealed: rows.every((x, i) => x.hash === r.all[i].hash) };
+  } catch (e) {
+    // On a full disk the store cannot even be opened to read.
+    return { ...link, readable: false as const, readError: `${(e as Error).name}: ${(e as Error).message}`, tail: -1, count: -1, stats: null, contiguous: false, sameAsSealed: false };
+  }
 }
 
 export const storeFullSuite = {
@@ -90,9 +98,14 @@ export const storeFullSuite = {
     return state(run!);
   },
 
+  /** A person's "Try again now". */
+  async retryNow() {
+    return run!.link.retryNow();
+  },
+
   /** A whole verify of the store (hashes and links from its first record). */
   async verify() {
-    const v = await verifyStore(run!.db);
+    const v = await verifyStore(await opened(run!.db));
     return { ok: v.ok, count: v.count, ...(v.ok ? {} : { problem: JSON.stringify(v).slice(0, 300) }) };
   },
 
@@ -102,7 +115,7 @@ export const storeFullSuite = {
    */
   async probe(k: number) {
     const r = run!;
-    const tail = (await readTail(r.db)).seq;
+    const tail = (await readTail(await opened(r.db))).seq;
     try {
       const res = await appendEvents(r.db, r.all.slice(tail, tail + k));
       return { threw: false, ok: res.ok, count: await r.db.events.count() };

@@ -52,10 +52,58 @@ export type AppendResult =
     }
   | { ok: false; ack: number; refusal: AppendRefusal };
 
-/** Commit one pushed batch (records in seq order). Never throws for a bad batch: it is refused in the result. */
+/**
+ * Commit one pushed batch (records in seq order). Never throws for a bad batch: it is refused in the result.
+ * Throws when IndexedDB fails (nothing of the batch is then written); the error carries the transaction's
+ * own error as `cause` when it says more (a full disk surfaces first as requests "aborted", the cause on the transaction).
+ */
 export async function appendEvents(db: AppDb, batch: readonly XRecord[], opts: AppendOptions = {}): Promise<AppendResult> {
+  let idb: IDBTransaction | undefined;
+  try {
+    return await appendIn(db, batch, opts, (t) => (idb = t));
+  } catch (e) {
+    throw await withCause(e, idb);
+  }
+}
+
+/** The transaction's error, once it has aborted, attached to what the write threw (unless that is already it). */
+async function withCause(e: unknown, idb: IDBTransaction | undefined): Promise<unknown> {
+  if (!idb || !e || typeof e !== 'object') return e;
+  const settled = () => {
+    try {
+      return idb.error !== null;
+    } catch {
+      return false; // Reading .error before the transaction has finished throws InvalidStateError.
+    }
+  };
+  if (!settled()) {
+    await new Promise<void>((resolve) => {
+      idb.addEventListener('abort', () => resolve(), { once: true });
+      idb.addEventListener('complete', () => resolve(), { once: true });
+      idb.addEventListener('error', () => resolve(), { once: true });
+      // A transaction that already finished fires nothing more.
+      setTimeout(resolve, 200);
+    });
+  }
+  let cause: DOMException | null = null;
+  try {
+    cause = idb.error;
+  } catch {
+    cause = null;
+  }
+  if (!cause || cause === e || (e as { cause?: unknown }).cause !== undefined) return e;
+  try {
+    Object.defineProperty(e, 'cause', { value: cause, configurable: true });
+  } catch {
+    // A frozen error: keep it as it is.
+  }
+  return e;
+}
+
+async function appendIn(db: AppDb, batch: readonly XRecord[], opts: AppendOptions, onTransaction: (t: IDBTransaction) => void): Promise<AppendResult> {
   const digest = opts.digest ?? pureSha256Hex;
-  return db.transaction('rw', db.events, db.meta, db.snapshots, async () => {
+  return db.transaction('rw', db.events, db.meta, db.snapshots, async (tx) => {
+    if (tx.idbtrans) onTransaction(tx.idbtrans);
     const metaRows = await db.meta.bulkGet(['tail', 'stats', 'readOnly'] as MetaKey[]);
     const storedTail = metaRows[0]?.value as TailMeta | undefined;
     let stats = metaRows[1]?.value as StatsMeta | undefined;

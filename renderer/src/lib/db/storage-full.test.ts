@@ -34,6 +34,9 @@ describe('storageFullReason: full storage told apart from other write failures',
       'UnknownError',
     );
     expect(storageFullReason(new Dexie.AbortError(leveldb))).toMatch(/^the disk holding the browser profile is full \(UnknownError: Connection is closing because of: IO error: .*FILE_ERROR_NO_SPACE/);
+    // And when the store opens the database again while the disk is still full.
+    const reopen = new DOMException('Encountered full disk while opening backing store for indexedDB.open.', 'QuotaExceededError');
+    expect(storageFullReason(new Dexie.OpenFailedError(reopen))).toBe('the disk holding the browser profile is full (QuotaExceededError: Encountered full disk while opening backing store for indexedDB.open.)');
     expect(storageFullReason(new DOMException('Internal error opening backing store', 'UnknownError'))).toBeNull();
   });
 

@@ -20,11 +20,13 @@ export function storageFullReason(e: unknown): string | null {
   const found = findFull(e, 0);
   if (!found) return null;
   const msg = (found.message ?? '').replace(/\s+/g, ' ').trim();
-  const what = found.name === 'QuotaExceededError' ? "the browser's storage quota for Xendeck is used up" : 'the disk holding the browser profile is full';
+  const what = found.name === 'QuotaExceededError' && !FULL_DISK.test(msg) ? "the browser's storage quota for Xendeck is used up" : 'the disk holding the browser profile is full';
   return clip(msg && !/^QuotaExceededError\s*$/i.test(msg) ? `${what} (${found.name}: ${msg})` : `${what} (${found.name})`, 400);
 }
 
 // Chromium's LevelDB on a full disk: "IO error: …/000022.ldb: FILE_ERROR_NO_SPACE (ChromeMethodBFE: 3::WritableFileAppend::8)".
+// Chromium, reopening after that: "QuotaExceededError: Encountered full disk while opening backing store for indexedDB.open."
+const FULL_DISK = /full disk|disk (?:is )?full|no[ _]space|ENOSPC|out of (?:disk )?space/i;
 const DISK_TEXT = /quota|disk (?:is )?full|no[ _]space|not enough space|insufficient (?:disk )?space|ENOSPC|out of (?:disk )?space/i;
 
 interface Named {
