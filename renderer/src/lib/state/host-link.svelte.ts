@@ -302,15 +302,18 @@ export class HostLink {
     // The host hears first (its status stops saying a store is full), then the banner goes.
     await this.api?.storeStatus({ state: 'ok' }).catch(() => undefined);
     this.storePause = null;
-    await this.committed(held.records, r);
-    this.awaitingResend = true;
-    // Report the tail: the host re-sends every record it holds after it (those dropped while paused).
-    // The resend is queued behind this; once it has been taken, gaps are refused again.
-    void this.connect().then(() => {
-      this.queue = this.queue.then(() => {
-        this.awaitingResend = false;
+    try {
+      await this.committed(held.records, r);
+    } finally {
+      // Report the tail (whatever showing the batch met): the host re-sends every record it holds after it,
+      // those dropped while paused. The resend is queued behind this; once it has been taken, gaps are refused again.
+      this.awaitingResend = true;
+      void this.connect().then(() => {
+        this.queue = this.queue.then(() => {
+          this.awaitingResend = false;
+        });
       });
-    });
+    }
     return true;
   }
 
