@@ -13,7 +13,7 @@
 import { XsError, type XsHandle, type XsPerm, type XsSimStore } from './store-api.ts';
 import {
   PERM_ALL, PERM_OWNER, PERM_READ, PERM_WRITE, baseName, canonicalize, childPath, domainPath,
-  isSameOrBelow, isValidNodePath, parentOf, permBits,
+  isValidNodePath, parentOf, permBits,
 } from './paths.ts';
 import { PAYLOAD_MAX, REL_PATH_MAX } from './wire.ts';
 
@@ -65,6 +65,13 @@ function err(code: string, message?: string): XsError {
 export interface WatchSink {
   readonly domid: number;
   event(path: string, token: string): void;
+}
+
+interface IndexedWatch {
+  sink: WatchSink;
+  w: Watch;
+  k: number;
+  j: number;
 }
 
 interface Watch {
@@ -281,15 +288,60 @@ export class SimXenstore implements XsSimStore {
     return this.readableBy(domid, this.nodes.get(parentOf(path))?.perms);
   }
 
+  /**
+   * Watches by path, in delivery order (sink k in the sinks' order, watch j in
+   * its list), rebuilt after any watch changes. A write then looks at the
+   * watches on its path and its ancestors instead of every watch of the host.
+   */
+  private watchIndex: Map<string, IndexedWatch[]> | null = null;
+
+  private watchesChanged(): void {
+    this.watchIndex = null;
+  }
+
+  private buildWatchIndex(): Map<string, IndexedWatch[]> {
+    const idx = new Map<string, IndexedWatch[]>();
+    let k = 0;
+    for (const [sink, watches] of this.sinks) {
+      watches.forEach((w, j) => {
+        const b = idx.get(w.path);
+        if (b) b.push({ sink, w, k, j });
+        else idx.set(w.path, [{ sink, w, k, j }]);
+      });
+      k++;
+    }
+    return idx;
+  }
+
   private fireNow(path: string, f: QueuedFire): void {
     const isSpecial = path.startsWith('@');
-    for (const [sink, watches] of [...this.sinks]) {
-      if (isSpecial) {
-        if (!this.readableBy(sink.domid, this.special.get(path))) continue;
-      } else if (!this.watchPermitted(sink.domid, path, f)) continue;
-      for (const w of [...watches]) {
-        if (f.exact ? w.path === path : isSameOrBelow(path, w.path)) this.deliver(sink, w, path);
+    const idx = (this.watchIndex ??= this.buildWatchIndex());
+    // Exact: the watches on this path. Otherwise also those on its ancestors (isSameOrBelow).
+    const hits: IndexedWatch[] = [];
+    let buckets = 0;
+    const add = (p: string) => {
+      const b = idx.get(p);
+      if (!b) return;
+      buckets++;
+      for (const e of b) hits.push(e);
+    };
+    add(path);
+    if (!f.exact) {
+      if (isSpecial) add('/');
+      else for (let p = path; p !== '/'; ) add((p = parentOf(p)));
+    }
+    if (buckets > 1) hits.sort((a, b) => a.k - b.k || a.j - b.j);
+    // Sinks only queue what they are given (deliver never calls back into the store). A sink's
+    // permission is checked once, when one of its watches matches: the events and their order
+    // are those of checking every sink's every watch.
+    let cur: WatchSink | undefined;
+    let permitted = false;
+    for (const e of hits) {
+      if (e.sink !== cur) {
+        cur = e.sink;
+        permitted = isSpecial ? this.readableBy(cur.domid, this.special.get(path)) : this.watchPermitted(cur.domid, path, f);
       }
+      if (permitted) this.deliver(e.sink, e.w, path);
     }
   }
 
@@ -321,6 +373,7 @@ export class SimXenstore implements XsSimStore {
     const w: Watch = { path: wpath, token, relPrefix };
     list.push(w);
     this.sinks.set(sink, list);
+    this.watchesChanged();
     return () => this.deliver(sink, w, wpath);
   }
 
@@ -331,11 +384,13 @@ export class SimXenstore implements XsSimStore {
     const i = list ? list.findIndex((w) => w.path === wpath && w.token === token) : -1;
     if (!list || i < 0) throw err('ENOENT');
     list.splice(i, 1);
+    this.watchesChanged();
   }
 
   /** Drops every watch of a sink (RESET_WATCHES, connection closed). */
   dropSink(sink: WatchSink): void {
     this.sinks.delete(sink);
+    this.watchesChanged();
   }
 
   watchCount(domid: number): number {
@@ -605,6 +660,7 @@ export class SimXenstore implements XsSimStore {
     const wasIntroduced = this.isIntroduced(domid);
     // The domain's own watches go first, so deleting its nodes does not notify it.
     for (const s of [...this.sinks.keys()]) if (s.domid === domid) this.sinks.delete(s);
+    this.watchesChanged();
     for (const cb of [...this.goneListeners]) cb(domid);
     this.domains.delete(domid);
     this.targets.delete(domid);
@@ -634,6 +690,7 @@ export class SimXenstore implements XsSimStore {
     return () => {
       sink.closed = true;
       this.sinks.delete(sink);
+      this.watchesChanged();
     };
   }
 
