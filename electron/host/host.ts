@@ -763,6 +763,29 @@ export class LiveHost {
     this.lifecycle.send({ type: 'helper.exited', ts: this.ts(), seq: this.seq(), reason });
   }
 
+  /**
+   * End the helper session on purpose and start a new one at once (no backoff, attempts reset): the
+   * gap is recorded with its reason and the new session's scan reconciles what was missed.
+   */
+  private rescan(reason: string): void {
+    if (this.stopping || this.pressure === 'paused') return;
+    this.log('warn', `${reason}: rescanning`);
+    if (!this.downRecorded) {
+      this.observe([{ ts: this.ts(), src: 'host', type: 'helper.status', data: { state: 'down', gap: true, reason } }]);
+      this.downRecorded = true;
+    }
+    this.gapOpen = true;
+    this.session++; // the old session's events and exit are not history
+    const c = this.client;
+    this.client = null;
+    this.ready = false;
+    for (const fn of this.scanWaiters.values()) fn(true);
+    this.scanWaiters.clear();
+    this.lifecycle.send({ type: 'helper.stop', ts: this.ts(), seq: this.seq() });
+    if (c) void c.close();
+    this.lifecycle.send({ type: 'helper.start', ts: this.ts(), seq: this.seq() });
+  }
+
   private waitScan(root: string): Promise<boolean> {
     return new Promise((resolve) => this.scanWaiters.set(root, resolve));
   }
@@ -804,6 +827,10 @@ export class LiveHost {
         return;
       case 'dm.status':
         this.observe(this.observer.dmStatus(ev.data));
+        return;
+      case 'xs.overflow':
+        // The helper could not keep every watch event while this host read slowly: a gap, then a rescan.
+        this.rescan(`the helper's pending watch events overflowed while Xendeck fell behind (${ev.data.dropped} not kept)`);
         return;
       case 'xl.line':
         return; // xl's stderr while a command runs: it is in the command's result

@@ -170,6 +170,33 @@ describe('outbox caps: shedding, then paused, then resumed', () => {
   });
 });
 
+describe('the helper falls behind', () => {
+  it('xs.overflow: a gap with the reason, a new session at once (attempts reset), and the rescan reconciles what was not kept', async () => {
+    const xen = xenWithDomain();
+    const host = makeHost(xen);
+    const sink = new CollectingSink();
+    await host.start();
+    host.connect(sink, { seq: 0, hash: ZERO_HASH });
+    await host.whenReady();
+    const first = xen.live[0];
+    xen.nodes.set('/local/domain/1/data/missed', 'kept by the rescan');
+    first.emitEvent('xs.overflow', { dropped: 1234 });
+    await until(() => sink.ofType('helper.status').some((r) => r.data.state === 'resynced'), 'resynced');
+    const st = sink.ofType('helper.status').map((r) => r.data);
+    expect(st).toEqual([
+      { state: 'up', gap: false },
+      { state: 'down', gap: true, reason: expect.stringContaining('overflowed while Xendeck fell behind (1234 not kept)') },
+      expect.objectContaining({ state: 'resynced', gap: true }),
+    ]);
+    const down = sink.ofType('helper.status')[1].seq;
+    const missed = sink.records.find((r) => r.data.path === '/local/domain/1/data/missed');
+    expect(missed!.seq).toBeGreaterThan(down);
+    expect(host.status()).toMatchObject({ helper: 'up', attempts: 0 });
+    await until(() => !xen.live.includes(first), 'the old helper gone');
+    checkChain(sink.records);
+  });
+});
+
 describe('no store yet', () => {
   it('observations waiting for the chain start are bounded: past a quarter of the cap observing pauses, and the first store resumes it with a rescan', async () => {
     const xen = xenWithDomain();
