@@ -56,6 +56,8 @@ export function provenance(r: XRecord): Provenance {
       return { origin, where: `guest input filter${d.path ? ` at ${d.path}` : ''} (${d.reason})` };
     case 'recording.status':
       return { origin, where: `recording ${d.state}: ${REASON_TEXT[d.reason as string] ?? d.reason}${d.gap ? ' (gap: observations may be missing)' : ''}` };
+    case 'dm.status':
+      return { origin, where: `the helper's probe of the QMP socket of domid ${d.domid}` };
     case 'host.clock':
       return { origin, where: `host wall clock at ${new Date(Number(d.wall)).toISOString()} (offset now ${span(Number(d.offset))})` };
     default:
@@ -130,6 +132,8 @@ export function badge(r: XRecord): RecordBadge | null {
       return { label: 'normal', level: 'ok' };
     case 'host.clock':
       return { label: 'clock', level: 'warn' };
+    case 'dm.status':
+      return d.alive ? { label: 'device model', level: 'ok' } : { label: 'device model gone', level: 'bad' };
     case 'dropped':
       return { label: 'dropped', level: 'warn' };
     case 'helper.status':
@@ -173,6 +177,10 @@ export function summary(r: XRecord): string {
       return describeDropped(r);
     case 'recording.status':
       return recordingSummary(d);
+    case 'dm.status':
+      return d.alive
+        ? `device model of domid ${d.domid} answers on its QMP socket again`
+        : `device model of domid ${d.domid} is gone: its QMP socket refuses connections${d.error ? ` (${d.error})` : ''}`;
     case 'host.clock':
       return `wall clock went back ${span(Number(d.by))}; timestamps adjusted (ts = wall clock + ${span(Number(d.offset))})`;
     default:

@@ -87,6 +87,16 @@ describe('timeline rows for pressure, clock and dropped records', () => {
     expect(provenance(r).where).toBe('host wall clock at 2026-11-21T12:00:00.000Z (offset now 91 s)');
   });
 
+  it('dm.status: a device model gone (its QMP socket refuses) or answering again, with a badge', () => {
+    const gone = rec('dm.status', { domid: 4, alive: false, error: 'ECONNREFUSED' }, { domid: 4, src: 'helper' });
+    expect(summary(gone)).toBe('device model of domid 4 is gone: its QMP socket refuses connections (ECONNREFUSED)');
+    expect(badge(gone)).toEqual({ label: 'device model gone', level: 'bad' });
+    const back = rec('dm.status', { domid: 4, alive: true }, { domid: 4, src: 'helper' });
+    expect(summary(back)).toBe('device model of domid 4 answers on its QMP socket again');
+    expect(badge(back)).toEqual({ label: 'device model', level: 'ok' });
+    expect(provenance(gone).where).toBe("the helper's probe of the QMP socket of domid 4");
+  });
+
   it('dropped: what was filtered, how much and for how long, with a badge', () => {
     const r = rec('dropped', { domid: 7, path: '/local/domain/7/data', reason: 'rate', count: 598_000, bytes: 24_536_678, from: 1000, to: 61_000 }, { domid: 7, src: 'xs' });
     expect(summary(r)).toMatch(/^domain 7, \/local\/domain\/7\/data: 598,000 writes .*\(23\.4 MiB over 60\.0 s\)$/);
