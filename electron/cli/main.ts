@@ -31,11 +31,12 @@ const OPTIONAL: Record<string, string> = {
   demo: './demo.ts',
   record: './record.ts',
   start: './start.ts',
+  soak: './soak.ts',
 };
 
 function usage(): string {
   const lines = Object.values(COMMANDS).map((c) => `  xendeck ${c.summary}`);
-  return ['usage:', ...lines, '  (also: export, sim, serve, demo, record, start — see docs/cli.md)'].join('\n');
+  return ['usage:', ...lines, '  (also: export, sim, serve, demo, record, start, soak — see docs/cli.md)'].join('\n');
 }
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {

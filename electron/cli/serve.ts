@@ -1,9 +1,11 @@
 /**
- * `xendeck serve [--sim [SCENARIO]] [--port N] [--speed X]`: the host and the
- * renderer over 127.0.0.1, headless. Prints the URL with its token and runs
- * until Ctrl-C.
+ * `xendeck serve [--sim [SCENARIO] [--loop [N]]] [--port N] [--speed X]`: the
+ * host and the renderer over 127.0.0.1, headless. Prints the URL with its
+ * token and runs until Ctrl-C. With --loop the scenario plays again and again
+ * (N times in all), and each pass is announced on stdout with the simulated
+ * time it begins at (the `ts` of the records it makes are from then on).
  */
-import { RuntimeError } from '../host/runtime.ts';
+import { RuntimeError, type RuntimeOptions } from '../host/runtime.ts';
 import { parseCommon, waitForSignal } from '../host/cli-support.ts';
 import { ServeError } from '../serve/server.ts';
 import { startServeApp } from '../serve/app.ts';
@@ -23,12 +25,14 @@ export function parseSpeed(v: string | boolean | undefined): number {
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const a = parseCommon(argv, { port: { type: 'string' }, speed: { type: 'string' } });
+  const a = parseCommon(argv, { port: { type: 'string' }, speed: { type: 'string' } }, { loop: true });
+  if (a.loop !== undefined && !a.sim) throw new UsageError('--loop replays a simulated scenario: use it with --sim');
   const port = parsePort(a.values.port);
   const speed = parseSpeed(a.values.speed);
   let app;
   try {
-    app = await startServeApp({ sim: a.sim ? { scenario: a.scenario, speed } : undefined, port, log: (l, m) => l !== 'info' && io.err(`xendeck serve: ${m}`) });
+    const sim: RuntimeOptions['sim'] = a.sim ? { scenario: a.scenario, speed, ...(a.loop !== undefined ? { loop: a.loop } : {}) } : undefined;
+    app = await startServeApp({ sim, port, log: (l, m) => l !== 'info' && io.err(`xendeck serve: ${m}`) });
   } catch (e) {
     if (e instanceof RuntimeError || e instanceof ServeError || /port .* is in use/.test((e as Error).message)) {
       io.err(`xendeck serve: ${(e as Error).message}`);
@@ -38,6 +42,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   io.out(`xendeck serve: ${a.sim ? `simulated host (${a.scenario ?? 'demo'})` : 'this host'}; open ${app.url}`);
   io.out('(the token in the URL is this run\'s key: do not share it; Ctrl-C to stop)');
+  const s = app.runtime.sim;
+  if (s && a.loop !== undefined) {
+    s.events.on('pass', (p) => io.out(`xendeck serve: pass ${p.pass}${p.of ? ` of ${p.of}` : ''} begins at ${p.at}`));
+    void s.done.then(() => io.out(`xendeck serve: the scenario has played ${s.passes} times`));
+  }
   const sig = waitForSignal();
   await sig.signal;
   await app.stop();

@@ -83,7 +83,7 @@ export interface Simulator {
    * the simulator sees (`ioreq.op`, machines/ioreq/README.md).
    */
   events: EventEmitter;
-  /** Resolves when every scenario step has run (at once without a scenario); looped, after the last pass (never with `loop: true`). */
+  /** Resolves when every scenario step has run (at once without a scenario); looped, after the last pass (with `loop: true`, once stopped). Also resolves on stop. */
   done: Promise<void>;
   /** Passes of the scenario begun so far (1 once it plays; more when looped). */
   readonly passes: number;
@@ -242,7 +242,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       if (wait > 0 && !stopped) await clock.sleep(wait);
     }
   };
-  const done = (async () => {
+  let onStop: () => void = () => {};
+  const stoppedP = new Promise<void>((r) => (onStop = r));
+  const played = (async () => {
     await autostart;
     for (;;) {
       passes++;
@@ -259,6 +261,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       if (stopped) return;
     }
   })();
+  // A stopped clock drops its timers, so a pass cut short would never end: stopping ends it.
+  const done = Promise.race([played, stoppedP]);
 
   return {
     xenstoreSocket,
@@ -279,6 +283,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     async stop() {
       if (stopped) return;
       stopped = true;
+      onStop();
       await host.stop();
       clock.stop();
       await control.close();

@@ -166,6 +166,8 @@ export class SimHost {
   private pidCounter = 4000;
   private stopped = false;
   private readonly recentDomids = new Set<number>();
+  /** Bumped by `reset()`: work begun before it (an xl monitor's reboot) is abandoned. */
+  private generation = 0;
 
   constructor(private readonly opts: HostOptions) {
     this.store = opts.store;
@@ -1148,8 +1150,9 @@ export class SimHost {
         break;
     }
     this.xlLog(d, 'Done. Rebooting now');
+    const gen = this.generation;
     await this.clock.sleep(T.rebootSleep);
-    if (this.stopped) return;
+    if (this.stopped || gen !== this.generation) return;
     if (action === 'soft-reset') {
       await this.softReset(d);
       return;
@@ -1552,6 +1555,26 @@ export class SimHost {
       d.cancel.push(this.clock.after(1000 / rate, tick));
     };
     tick();
+  }
+
+  /**
+   * Back to an empty host, as a scenario starts (a looped scenario between passes): every
+   * domain destroyed (stub domains with their guests), faults armed for domains not yet
+   * created forgotten, and xl monitors waiting to restart a domain abandoned. Domids keep
+   * counting up, as on a real host.
+   */
+  async reset(): Promise<void> {
+    this.generation++;
+    this.pendingFaults.clear();
+    // Twice over: a monitor that was mid-restart when the first round began may have created its domain meanwhile.
+    for (let round = 0; round < 2 && this.domains.size > 0; round++) {
+      const guests = [...this.domains.values()].filter((d) => d.stubFor === undefined || !this.domains.has(d.stubFor)).sort((a, b) => a.domid - b.domid);
+      // As `xl destroy` does it, one domain after another.
+      for (const d of guests) {
+        if (!this.domains.has(d.domid)) continue;
+        await this.destroy(d.domid).catch((e: unknown) => this.opts.onEvent?.(`reset: destroying ${d.name}: ${(e as Error).message}`));
+      }
+    }
   }
 
   async stop(): Promise<void> {
