@@ -105,6 +105,9 @@ const { helperBench } = await import('./bench-helper.ts');
 BENCHES.push(helperBench);
 const { hostBench } = await import('../host/bench-host.ts');
 BENCHES.push(hostBench);
+// The flood load through the real helper: records/s and the well-behaved guests' worst latency, with and without the flood.
+const { floodBench } = await import('./bench-flood.ts');
+BENCHES.push(floodBench);
 // The store in real Chromium (IndexedDB through Dexie): needs /usr/bin/chromium.
 const { storeBench } = await import('../../test/store-chromium/bench.ts');
 BENCHES.push(storeBench);

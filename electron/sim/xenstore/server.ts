@@ -72,6 +72,8 @@ class Connection implements WatchSink {
   private nextTxId = 1;
   /** Outgoing messages not yet handed to the socket; watch events keep their key for merging. */
   private out: Array<{ buf: Buffer; eventKey?: string }> = [];
+  /** Keys (path, token) of the watch events in `out`, which identical ones merge into. */
+  private readonly queuedEvents = new Set<string>();
   private flushScheduled = false;
   private blocked = false;
   closed = false;
@@ -111,7 +113,11 @@ class Connection implements WatchSink {
   event(path: string, token: string): void {
     if (this.closed) return;
     const key = `${path}\0${token}`;
-    if (!path.startsWith('@') && this.out.some((o) => o.eventKey === key)) return;
+    if (!path.startsWith('@')) {
+      // A set beside the queue: a long queue (a client that reads slowly under a flood) costs no scan per event.
+      if (this.queuedEvents.has(key)) return;
+      this.queuedEvents.add(key);
+    }
     this.out.push({ buf: encodeMessage(XS.WATCH_EVENT, 0, 0, Buffer.from(`${key}\0`, 'latin1')), eventKey: key });
     this.scheduleFlush();
   }
@@ -146,6 +152,7 @@ class Connection implements WatchSink {
     if (this.closed || this.blocked || this.out.length === 0) return;
     const bufs = this.out.map((o) => o.buf);
     this.out = [];
+    this.queuedEvents.clear();
     if (!this.socket.write(bufs.length === 1 ? bufs[0] : Buffer.concat(bufs))) this.blocked = true;
   }
 
@@ -159,6 +166,7 @@ class Connection implements WatchSink {
     if (this.closed) return;
     this.closed = true;
     this.out = [];
+    this.queuedEvents.clear();
     this.store.dropSink(this);
     for (const t of this.txs.values()) this.store.abortTransaction(t);
     this.txs.clear();
