@@ -8,7 +8,9 @@
  * and xl paths do not exist, so no input reaches a real system
  * resource.  The first line of each input is preceded by a good hello
  * half of the time, so both the state rules and the established session
- * are explored.
+ * are explored.  The output counts as backed up (over OUT_HIGH) after
+ * each line of odd length, so watch events go through the pending set
+ * and come out when a line of even length follows (or at the end).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +26,13 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static size_t	emitted;
+static size_t	backlog;
+
+static size_t
+get_backlog(void *arg)
+{
+	return backlog;
+}
 
 static void
 sink(void *arg, const char *line, size_t len)
@@ -50,6 +59,7 @@ on_line(void *arg, const char *line, size_t len, int toolong)
 		dispatch_toolong(s);
 	else
 		dispatch_line(s, line, len);
+	backlog = (len & 1) ? OUT_HIGH : 0;
 	xsops_pump(s);
 	/* A dm.poll round when probing is on (the QMP directory is absent). */
 	dm_kick(s);
@@ -76,6 +86,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.user_gid = 65534;
 	fake_xs_fixture();
 	session_init(&s, &cfg, sink, NULL);
+	s.backlog = get_backlog;
+	backlog = 0;
 	linebuf_init(&lb);
 	if (size > 0 && (data[0] & 1))
 		linebuf_feed(&lb, hello, sizeof(hello) - 1, on_line, &s);
@@ -83,6 +95,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The last line may lack its newline. */
 	if (s.closing == NULL && !lb.discarding && lb.len > 0)
 		linebuf_feed(&lb, "\n", 1, on_line, &s);
+	/* The host reads again: what is pending comes out. */
+	backlog = 0;
+	if (s.closing == NULL)
+		xsops_pump(&s);
 	linebuf_free(&lb);
 	session_free(&s);
 	return 0;

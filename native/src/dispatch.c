@@ -117,6 +117,21 @@ emit_json(struct session *s, json_t *j)
 	free(line);
 }
 
+int
+session_output_held(struct session *s)
+{
+	size_t	n;
+
+	if (s->backlog == NULL)
+		return 0;
+	n = s->backlog(s->emit_arg);
+	if (n >= OUT_HIGH)
+		s->held = 1;
+	else if (n <= OUT_LOW)
+		s->held = 0;
+	return s->held;
+}
+
 void
 session_flush(struct session *s)
 {

@@ -33,6 +33,8 @@ struct config {
 
 /* Writes one complete protocol line (without '\n'). */
 typedef void	(*emit_fn)(void *, const char *, size_t);
+/* Bytes emitted and not yet taken by the host. */
+typedef size_t	(*backlog_fn)(void *);
 
 struct session {
 	const struct config	*cfg;
@@ -46,6 +48,8 @@ struct session {
 	const char		*closing;
 	emit_fn			 emit;
 	void			*emit_arg;
+	backlog_fn		 backlog;	/* NULL: output never backs up */
+	int			 held;		/* see session_output_held */
 	json_t			*deferred;	/* events held until the reply is out */
 	int			 in_dispatch;
 	json_t			*cur_id;	/* id of the request being handled */
@@ -85,6 +89,12 @@ void	 dispatch_line(struct session *, const char *, size_t);
 void	 dispatch_toolong(struct session *);
 /* Emit {"event":name,"data":data}; steals data. */
 void	 session_event(struct session *, const char *, json_t *, int);
+/*
+ * Is the output backed up?  True from OUT_HIGH bytes of backlog until it
+ * is down to OUT_LOW: watch events wait (pending set), timed sources
+ * pause.  Replies and the events a request causes are never held.
+ */
+int	 session_output_held(struct session *);
 /* Write out deferred events. */
 void	 session_flush(struct session *);
 /* Format an error message into e; returns -err for handlers to return. */

@@ -27,13 +27,20 @@
 #include "json-line.h"
 #include "log.h"
 #include "ops.h"
+#include "outbuf.h"
 #include "proto.h"
 #include "util.h"
 
 static void	usage(void) __attribute__((noreturn));
 static void	sanitize_fds(void);
 static void	emit_stdout(void *, const char *, size_t);
+static size_t	backlog_stdout(void *);
+static void	flush_stdout(void);
+static void	drain_stdout(void);
 static void	on_line(void *, const char *, size_t, int);
+
+/* What the host has not read yet (stdout is non-blocking). */
+static struct outbuf	out;
 
 static void
 usage(void)
@@ -68,22 +75,50 @@ sanitize_fds(void)
 	}
 }
 
+/* Write what the pipe takes now; the host going away ends the helper. */
 static void
-emit_stdout(void *arg, const char *line, size_t len)
+flush_stdout(void)
 {
-	char	*buf;
-	int	 rc;
+	int	rc;
 
-	/* One write per line keeps lines whole for the reader. */
-	buf = xmalloc(len + 1);
-	memcpy(buf, line, len);
-	buf[len] = '\n';
-	rc = write_all(STDOUT_FILENO, buf, len + 1);
-	free(buf);
-	if (rc < 0) {
+	if ((rc = outbuf_flush(&out, STDOUT_FILENO)) < 0) {
 		/* The main process went away: same as EOF on stdin. */
 		log_debug("stdout: %s; exiting", strerror(-rc));
 		exit(0);
+	}
+}
+
+static void
+emit_stdout(void *arg, const char *line, size_t len)
+{
+	outbuf_line(&out, line, len);
+	flush_stdout();
+}
+
+static size_t
+backlog_stdout(void *arg)
+{
+	return outbuf_len(&out);
+}
+
+/*
+ * Before exiting: give the host what is queued, waiting for room at most
+ * a second at a time, so a host that stopped reading cannot keep the
+ * helper alive.
+ */
+static void
+drain_stdout(void)
+{
+	struct pollfd	pfd;
+
+	while (outbuf_len(&out) > 0) {
+		flush_stdout();
+		if (outbuf_len(&out) == 0)
+			break;
+		pfd.fd = STDOUT_FILENO;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 1000) <= 0 && errno != EINTR)
+			break;
 	}
 }
 
@@ -117,11 +152,12 @@ main(int argc, char **argv)
 	struct config	 cfg;
 	struct session	 s;
 	struct linebuf	 lb;
-	struct pollfd	 pfd[2];
+	struct pollfd	 pfd[3];
 	const char	*pkexec_uid, *why;
 	char		*buf;
 	uint64_t	 uid;
 	int		 ch, debug = 0, overrides = 0, timeout, t, nfds;
+	int		 ixs, iout, held, flags;
 	ssize_t		 n;
 
 	/*
@@ -222,35 +258,64 @@ main(int argc, char **argv)
 		fatal("setenv");
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
+	/* A host that reads slowly must never block the helper. */
+	if ((flags = fcntl(STDOUT_FILENO, F_GETFL)) == -1 ||
+	    fcntl(STDOUT_FILENO, F_SETFL, flags | O_NONBLOCK) == -1)
+		fatal("fcntl stdout");
 
+	outbuf_init(&out);
 	session_init(&s, &cfg, emit_stdout, NULL);
+	s.backlog = backlog_stdout;
 	linebuf_init(&lb);
 	buf = xmalloc(MAX_LINE);
 	log_debug("ready (elevated %d)", cfg.elevated);
 
 	for (;;) {
-		pfd[0].fd = STDIN_FILENO;
-		pfd[0].events = POLLIN;
-		pfd[0].revents = 0;
-		nfds = 1;
-		if ((pfd[1].fd = xsops_fd(&s)) != -1) {
-			pfd[1].events = POLLIN;
-			pfd[1].revents = 0;
-			nfds = 2;
+		held = session_output_held(&s);
+		nfds = 0;
+		/* Past OUT_HARD even replies wait: requests are not read. */
+		if (outbuf_len(&out) <= OUT_HARD) {
+			pfd[nfds].fd = STDIN_FILENO;
+			pfd[nfds].events = POLLIN;
+			pfd[nfds++].revents = 0;
 		}
-		timeout = dominfo_timeout(&s);
-		t = logtail_timeout(&s);
-		if (t >= 0 && (timeout < 0 || t < timeout))
-			timeout = t;
-		t = dm_timeout(&s);
-		if (t >= 0 && (timeout < 0 || t < timeout))
-			timeout = t;
+		ixs = iout = -1;
+		if ((pfd[nfds].fd = xsops_fd(&s)) != -1) {
+			pfd[nfds].events = POLLIN;
+			pfd[nfds].revents = 0;
+			ixs = nfds++;
+		}
+		if (outbuf_len(&out) > 0) {
+			pfd[nfds].fd = STDOUT_FILENO;
+			pfd[nfds].events = POLLOUT;
+			pfd[nfds].revents = 0;
+			iout = nfds++;
+		}
+		/*
+		 * While the output is held the timed sources wait: they
+		 * report the state they find when they run again.
+		 */
+		timeout = -1;
+		if (!held) {
+			timeout = dominfo_timeout(&s);
+			t = logtail_timeout(&s);
+			if (t >= 0 && (timeout < 0 || t < timeout))
+				timeout = t;
+			t = dm_timeout(&s);
+			if (t >= 0 && (timeout < 0 || t < timeout))
+				timeout = t;
+			if (xsops_pending(&s))
+				timeout = 0;
+		}
 		if (poll(pfd, (nfds_t)nfds, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (iout != -1 && pfd[iout].revents != 0)
+			flush_stdout();
+		if (pfd[0].fd == STDIN_FILENO &&
+		    (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			n = read_retry(STDIN_FILENO, buf, MAX_LINE);
 			if (n == -1 && errno != EAGAIN)
 				fatal("read stdin");
@@ -258,25 +323,32 @@ main(int argc, char **argv)
 				break;
 			if (n > 0)
 				linebuf_feed(&lb, buf, (size_t)n, on_line, &s);
-			if (s.closing != NULL)
+			if (s.closing != NULL) {
+				drain_stdout();
 				fatalx("state error: %s", s.closing);
+			}
 		}
 		/*
 		 * Pumped on every wake-up, not only when the watch pipe is
 		 * readable: when xenstored goes away, libxenstore's reader
 		 * thread closes the connection without writing to the pipe,
 		 * and only xs_check_watch tells (EINVAL), so xs.lost is sent
-		 * at the next request or timer instead of never.
+		 * at the next request or timer instead of never.  Pending
+		 * events are delivered once the output has room again.
 		 */
-		if (nfds == 2)
+		if (ixs != -1 || xsops_pending(&s))
 			xsops_pump(&s);
+		if (session_output_held(&s))
+			continue;
 		dominfo_tick(&s);
 		logtail_tick(&s);
 		dm_tick(&s);
 	}
+	drain_stdout();
 	log_debug("EOF on stdin; exiting");
 	free(buf);
 	linebuf_free(&lb);
 	session_free(&s);
+	outbuf_free(&out);
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "ops.h"
+#include "pendset.h"
 #include "proto.h"
 #include "util.h"
 
@@ -45,6 +46,8 @@ struct xsctx {
 	size_t			 ntx;
 	int			 domains;	/* special watches set */
 	unsigned char		 introduced[MAX_DOMID / 8 + 1];
+	struct pendset		 pend;		/* taken, not yet delivered */
+	int			 rescan_due;	/* domain events were dropped */
 };
 
 static int	xs_get(struct session *, struct op_error *);
@@ -61,6 +64,7 @@ void
 xsops_init(struct session *s)
 {
 	s->xs = xcalloc(1, sizeof(*s->xs));
+	pendset_init(&s->xs->pend, MAX_PENDING, MAX_PENDING_BYTES);
 }
 
 void
@@ -76,6 +80,7 @@ xsops_free(struct session *s)
 	}
 	if (s->xs->h != NULL)
 		xs_close(s->xs->h);
+	pendset_free(&s->xs->pend);
 	free(s->xs);
 	s->xs = NULL;
 }
@@ -787,82 +792,110 @@ deliver(struct session *s, const char *path, const char *wtok)
 	session_event(s, "xs.watch", data, 0);
 }
 
-/* Watch events taken from libxenstore at once before any is delivered. */
-#define PUMP_BATCH	256
+/* Watch events taken from libxenstore at once, at most. */
+#define PUMP_TAKE	65536
+/* Pending events delivered per wake-up, at most: requests are read between. */
+#define PUMP_DELIVER	1024
+/*
+ * Deliveries between takes: each reads a value from xenstored, which a
+ * flood slows down, and libxenstore's list grows meanwhile.
+ */
+#define PUMP_RETAKE	16
+
+int
+xsops_pending(struct session *s)
+{
+	return s->xs->pend.n > 0 || s->xs->pend.dropped > 0;
+}
 
 /*
- * Delivers the pending watch events. A watch carries no value (the value is
- * read when the event is delivered), so identical pending events say nothing
- * more than one of them: each batch delivers a (path, token) once, at its
- * first place. A guest rewriting one node thousands of times then costs a
- * read per batch, not a read per write, and other domains' events behind it
- * are read promptly instead of after the whole backlog.
+ * Take the watch events libxenstore holds into the pending set; -1 when
+ * the connection was lost (reported, and the context reset).
+ */
+static int
+take(struct session *s)
+{
+	char	**vec;
+	size_t	  n;
+	int	  err;
+
+	for (n = 0; n < PUMP_TAKE; n++) {
+		errno = 0;
+		vec = xs_check_watch(s->xs->h);
+		if (vec == NULL) {
+			if (errno == EAGAIN || errno == 0)
+				break;
+			/*
+			 * The values cannot be read any more: the rescan
+			 * after reconnecting reconciles.
+			 */
+			err = errno;
+			log_warn("xenstore connection lost");
+			session_event(s, "xs.lost", json_pack("{s:s}",
+			    "error", errno_name(err)), 0);
+			xsops_free(s);
+			xsops_init(s);
+			return -1;
+		}
+		if (pendset_add(&s->xs->pend, vec[XS_WATCH_PATH],
+		    vec[XS_WATCH_TOKEN]) == PEND_OVERFLOW)
+			s->xs->rescan_due = 1;
+		free(vec);
+	}
+	return 0;
+}
+
+/*
+ * Takes the watch events libxenstore holds into the pending set, then
+ * delivers from it while the output has room, taking again every few
+ * deliveries.  A watch carries no value (the value is read when the event
+ * is delivered), so identical pending events say nothing more than one of
+ * them: a (path, token) is pending once, at its first place.  A guest
+ * rewriting one node thousands of times then costs a read per delivery,
+ * not a read per write, and other domains' events behind it are read
+ * promptly instead of after the whole backlog.  Events are taken even
+ * while the host is not reading, so libxenstore's list (which has no
+ * bound) stays short; the pending set is bounded (MAX_PENDING,
+ * MAX_PENDING_BYTES), and when an event does not fit it is cleared and
+ * the loss reported as xs.overflow, first, when there is room again
+ * (with a rescan of the domain list, which needs no help from the host).
  */
 void
 xsops_pump(struct session *s)
 {
 	/*
 	 * Static: the helper may exit inside deliver() (the main process went
-	 * away), and what a batch still holds then stays reachable, not leaked.
-	 * Not re-entered: deliver() runs no pump.
+	 * away), and the entry being delivered then stays reachable, not
+	 * leaked.  Not re-entered: deliver() runs no pump.
 	 */
-	static char	**vec[PUMP_BATCH];
-	size_t		 n, i, j;
-	int		 lost, err;
+	static void	*cur;
+	const char	*path, *token;
+	uint64_t	 dropped;
+	size_t		 k;
 
 	if (s->xs->h == NULL)
 		return;
-	for (;;) {
-		n = 0;
-		lost = 0;
-		err = 0;
-		while (n < PUMP_BATCH) {
-			errno = 0;
-			vec[n] = xs_check_watch(s->xs->h);
-			if (vec[n] == NULL) {
-				if (errno != EAGAIN && errno != 0) {
-					lost = 1;
-					err = errno;
-				}
-				break;
-			}
-			n++;
-		}
-		if (lost) {
-			/*
-			 * The values cannot be read any more: the rescan
-			 * after reconnecting reconciles.
-			 */
-			for (i = 0; i < n; i++) {
-				free(vec[i]);
-				vec[i] = NULL;
-			}
-			log_warn("xenstore connection lost");
-			session_event(s, "xs.lost", json_pack("{s:s}",
-			    "error", errno_name(err)), 0);
-			xsops_free(s);
-			xsops_init(s);
+	for (k = 0; k < PUMP_DELIVER; k++) {
+		if (k % PUMP_RETAKE == 0 && take(s) == -1)
 			return;
-		}
-		for (i = 0; i < n; i++) {
-			if (vec[i] == NULL)
-				continue;
-			for (j = i + 1; j < n; j++) {
-				if (vec[j] != NULL &&
-				    strcmp(vec[i][XS_WATCH_PATH],
-				    vec[j][XS_WATCH_PATH]) == 0 &&
-				    strcmp(vec[i][XS_WATCH_TOKEN],
-				    vec[j][XS_WATCH_TOKEN]) == 0) {
-					free(vec[j]);
-					vec[j] = NULL;
-				}
-			}
-			deliver(s, vec[i][XS_WATCH_PATH],
-			    vec[i][XS_WATCH_TOKEN]);
-			free(vec[i]);
-			vec[i] = NULL;
-		}
-		if (n < PUMP_BATCH)
+		if (session_output_held(s))
 			return;
+		if ((dropped = pendset_take_dropped(&s->xs->pend)) > 0) {
+			log_warnx("the host reads too slowly: %llu watch "
+			    "events dropped", (unsigned long long)dropped);
+			session_event(s, "xs.overflow", json_pack("{s:I}",
+			    "dropped", (json_int_t)dropped), 0);
+			if (s->xs->rescan_due && s->xs->domains) {
+				json_decref(rescan_domains(s, 1));
+				dominfo_kick(s);
+			}
+			s->xs->rescan_due = 0;
+			continue;
+		}
+		if ((cur = pendset_pop(&s->xs->pend, &path, &token)) == NULL)
+			return;
+		deliver(s, path, token);
+		free(cur);
+		cur = NULL;
 	}
 }

@@ -36,8 +36,13 @@ void	xsops_init(struct session *);
 void	xsops_free(struct session *);
 /* The fd that becomes readable when watch events are queued, or -1. */
 int	xsops_fd(struct session *);
-/* Deliver every queued watch event as event lines. */
+/*
+ * Take libxenstore's queued watch events into the pending set and deliver
+ * from it while the output has room (session_output_held).
+ */
 void	xsops_pump(struct session *);
+/* Watch events (or an overflow report) waiting for room in the output. */
+int	xsops_pending(struct session *);
 
 /* ops-dominfo.c */
 int	op_dominfo(struct session *, json_t *, json_t **, struct op_error *);

@@ -44,6 +44,17 @@
 #define DM_POLL_MAX_MS		60000
 #define MAX_DM_SOCKETS		1024	/* QMP sockets probed per dm.poll round */
 #define MAX_FILE_PATH		4096
+/*
+ * Output to a host that reads slowly (PROTOCOL.md "Backpressure"): over
+ * OUT_HIGH bytes not yet written, watch events wait in the pending set
+ * and the timed sources (dominfo, dm.poll, log tails) pause until the
+ * backlog is down to OUT_LOW; over OUT_HARD, requests are not read.
+ */
+#define OUT_HIGH		(4 * 1024 * 1024)
+#define OUT_LOW			(2 * 1024 * 1024)
+#define OUT_HARD		(16 * 1024 * 1024)
+#define MAX_PENDING		65536	/* distinct pending watch events */
+#define MAX_PENDING_BYTES	(8 * 1024 * 1024)	/* and their size */
 
 /* Compiled-in paths; overrides are honoured only when unelevated. */
 #define DEFAULT_XENSTORE_SOCKET	"/var/run/xenstored/socket"

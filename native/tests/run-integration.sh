@@ -1,7 +1,9 @@
 #!/bin/sh
 # Integration tests against the real peers: Debian's xenstored 4.17 and
 # QEMU 7.2 (shared/fixtures), plus xl, dominfo and log tails with the
-# xl test double.  it-dm starts (and kills) QEMUs of its own, one
+# xl test double.  it-flood floods a watched subtree while nobody reads the
+# helper: the plain helper's VmRSS must stay under 16 MiB (the ASan one is
+# only checked for behaviour: its allocator quarantines freed memory).  it-dm starts (and kills) QEMUs of its own, one
 # directory per helper build.  Starts the fixtures in a private directory and stops
 # them (by the pids their run.sh recorded) whatever happens.
 # usage: run-integration.sh FIXTURES BUILD_DIR
@@ -66,6 +68,8 @@ sh "$HERE/run-tap.sh" \
 	"$B/it-qmp $B/asan/xendeck-helper $D/xs.sock $D/qmp $D/lock $QEMU_PID" \
 	"$B/it-xl $B/xendeck-helper $D/xs.sock $D/xl/xl $D/log" \
 	"$B/it-xl $B/asan/xendeck-helper $D/xs.sock $D/xl/xl $D/log" \
+	"$B/it-flood $B/xendeck-helper $D/xs.sock 16384" \
+	"$B/it-flood $B/asan/xendeck-helper $D/xs.sock 0" \
 	"$B/it-dm $B/xendeck-helper $FIX $D/dm-plain" \
 	"$B/it-dm $B/asan/xendeck-helper $FIX $D/dm-asan" \
 	${SIM:+"$SIM"}
