@@ -91,8 +91,12 @@ flush_stdout(void)
 static void
 emit_stdout(void *arg, const char *line, size_t len)
 {
+	int	queued = outbuf_len(&out) > 0;
+
 	outbuf_line(&out, line, len);
-	flush_stdout();
+	/* Bytes already queued mean the pipe was full: POLLOUT will tell. */
+	if (!queued)
+		flush_stdout();
 }
 
 static size_t
@@ -110,6 +114,7 @@ static void
 drain_stdout(void)
 {
 	struct pollfd	pfd;
+	int		rc;
 
 	while (outbuf_len(&out) > 0) {
 		flush_stdout();
@@ -117,7 +122,8 @@ drain_stdout(void)
 			break;
 		pfd.fd = STDOUT_FILENO;
 		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, 1000) <= 0 && errno != EINTR)
+		rc = poll(&pfd, 1, 1000);
+		if (rc == 0 || (rc == -1 && errno != EINTR))
 			break;
 	}
 }
