@@ -16,7 +16,18 @@ export const LOAD_BOUNDS = { delayMs: 1000, nodeRssMB: 600, helperRssMB: 64 } as
 
 const TICK = /^\/local\/domain\/(\d+)\/data\/tick$/;
 
-export function checkLoad(r: LoadResult, budget: Pick<GuestInputConfig, 'recordsPerSec' | 'recordBurst' | 'maxHeldLatest'> = DEFAULT_GUEST_INPUT_CONFIG): string[] {
+export interface CheckOptions {
+  budget?: Pick<GuestInputConfig, 'recordsPerSec' | 'recordBurst' | 'maxHeldLatest'>;
+  /**
+   * Hold the wall-clock delay to the bound too (run.ts). The CI test holds the simulated one: the
+   * records' own clock, which pauses when this process is starved by other work on a shared
+   * machine (the simulator then lags rather than jumps), so it measures the pipeline, not the neighbours.
+   */
+  wallClock?: boolean;
+}
+
+export function checkLoad(r: LoadResult, opts: CheckOptions = {}): string[] {
+  const budget = opts.budget ?? DEFAULT_GUEST_INPUT_CONFIG;
   const problems: string[] = [];
   const fail = (s: string) => problems.push(s);
   const o = r.options;
@@ -39,7 +50,7 @@ export function checkLoad(r: LoadResult, budget: Pick<GuestInputConfig, 'records
     if (ticks.length !== r.quiet.length) fail(`${ticks.length} data/tick records for ${r.quiet.length} writes`);
   }
   if (r.delaySim.max > LOAD_BOUNDS.delayMs) fail(`a well-behaved guest's record was pushed ${r.delaySim.max.toFixed(0)} ms (simulated) after its write`);
-  if (r.delayWall.max > LOAD_BOUNDS.delayMs) fail(`a well-behaved guest's record was pushed ${r.delayWall.max.toFixed(0)} ms (wall) after its write`);
+  if (opts.wallClock && r.delayWall.max > LOAD_BOUNDS.delayMs) fail(`a well-behaved guest's record was pushed ${r.delayWall.max.toFixed(0)} ms (wall) after its write`);
 
   // Memory.
   if (r.rss.nodeMaxMB > LOAD_BOUNDS.nodeRssMB) fail(`node RSS ${r.rss.nodeMaxMB.toFixed(0)} MB > ${LOAD_BOUNDS.nodeRssMB}`);

@@ -9,7 +9,8 @@
  * CI runs 10 s of flood (simulated, at speed 1); `node --import tsx
  * test/load/run.ts` runs the full 60 s with the same checks. What is asserted
  * (test/load/check.ts): every write of the well-behaved guests recorded, once,
- * in order, pushed within 1 s of the write (simulated and wall clock); RSS of
+ * in order, pushed within 1 s of the write (the simulator's clock; run.ts also
+ * holds the wall clock to it); RSS of
  * this process under 600 MB and of the helper under 64 MB; the flood bounded
  * by the guest input budget, the rest counted in `dropped` summaries (recorded
  * + counted = observed ≤ made); the exported bundle passes `xendeck verify`.
@@ -41,8 +42,10 @@ describe('load: 100 guests × 6 devices booted at once, then one floods data/ at
   it('the well-behaved guests: every write recorded once and in order, none pushed later than 1 s after it was made', () => {
     expect(r.quiet.length).toBeGreaterThan(800);
     expect(r.quiet.filter((w) => w.seq === undefined)).toEqual([]);
+    // Delay in the simulator's clock, the one the records carry (test/load/check.ts says why; the
+    // wall-clock figures are printed above, and run.ts holds them to the same bound).
+    expect(r.delaySim.n).toBe(r.quiet.length);
     expect(r.delaySim.max).toBeLessThanOrEqual(LOAD_BOUNDS.delayMs);
-    expect(r.delayWall.max).toBeLessThanOrEqual(LOAD_BOUNDS.delayMs);
     // Every one of them wrote; those that rebooted wrote again under their new domid, those powered off stopped.
     expect(new Set(r.quiet.map((w) => w.name)).size).toBe(99);
     expect(r.churn.filter((c) => c.action === 'reboot')).toHaveLength(3);

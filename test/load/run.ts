@@ -47,7 +47,7 @@ try {
   let out = '';
   const code = await main(['verify', file], { out: (s) => (out += s + '\n'), err: (s) => (out += s + '\n') });
   console.log(`xendeck verify: exit ${code}: ${out.trim()}`);
-  const problems = checkLoad(r);
+  const problems = checkLoad(r, { wallClock: true });
   console.log(`bounds: ${JSON.stringify(LOAD_BOUNDS)}`);
   for (const p of problems) console.log(`FAIL: ${p}`);
   console.log(`run took ${((Date.now() - t0) / 1000).toFixed(1)} s wall`);
