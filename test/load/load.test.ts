@@ -6,8 +6,10 @@
  * second and some reboot or power off. Everything sealed goes through the
  * outbox to a sink that acks, as a store does.
  *
- * CI runs 10 s of flood (simulated, at speed 1); `node --import tsx
- * test/load/run.ts` runs the full 60 s with the same checks. What is asserted
+ * The flood runs 60 s of simulated time compressed 3× (about 20 s of wall
+ * time; the whole file about 30 s); `node --import tsx test/load/run.ts`
+ * runs the same load in real time (speed 1) with the same checks, and holds
+ * the wall-clock delay to the bound too. What is asserted
  * (test/load/check.ts): every write of the well-behaved guests recorded, once,
  * in order, pushed within 1 s of the write (the simulator's clock; run.ts also
  * holds the wall clock to it); RSS of
@@ -27,7 +29,7 @@ let r: LoadResult;
 beforeAll(async () => {
   ensureHelper();
   tmp = tempDir();
-  r = await runLoad({ domains: 100, floodRate: 10_000, floodMs: 10_000, floodKeys: 4, tickMs: 1000, reboots: 3, poweroffs: 3, speed: 1, dir: join(tmp.dir, 'run'), keepRecords: true });
+  r = await runLoad({ domains: 100, floodRate: 10_000, floodMs: 60_000, floodKeys: 4, tickMs: 1000, reboots: 3, poweroffs: 3, speed: 3, dir: join(tmp.dir, 'run'), keepRecords: true });
   console.log(describeLoad(r));
 }, 170_000);
 afterAll(() => tmp?.cleanup());
@@ -40,7 +42,7 @@ describe('load: 100 guests × 6 devices booted at once, then one floods data/ at
   });
 
   it('the well-behaved guests: every write recorded once and in order, none pushed later than 1 s after it was made', () => {
-    expect(r.quiet.length).toBeGreaterThan(800);
+    expect(r.quiet.length).toBeGreaterThan(5000);
     expect(r.quiet.filter((w) => w.seq === undefined)).toEqual([]);
     // Delay in the simulator's clock, the one the records carry (test/load/check.ts says why; the
     // wall-clock figures are printed above, and run.ts holds them to the same bound).
@@ -72,7 +74,7 @@ describe('load: 100 guests × 6 devices booted at once, then one floods data/ at
 
   it('the flood is in history as bounded records plus dropped summaries: recorded + counted = observed ≤ made', () => {
     const f = r.flood;
-    expect(f.made).toBe(100_000);
+    expect(f.made).toBe(600_000);
     expect(f.recorded).toBeGreaterThan(0);
     expect(f.recorded + f.counted).toBe(f.observed);
     expect(f.observed).toBeLessThanOrEqual(f.made);
