@@ -113,6 +113,9 @@ interface SinkState {
   sent: number;
   /** Where it started (its tail at connect): its window counts from here until it acks beyond. */
   base: number;
+  /** A push is under way (a store that acks inside push must not start another round of the same records). */
+  pumping?: boolean;
+  again?: boolean;
 }
 
 export class LiveHost {
@@ -474,6 +477,22 @@ export class LiveHost {
 
   /** Send a store what the outbox holds beyond what it was sent, up to `maxInFlight` past what stores acked. */
   private pump(st: SinkState): void {
+    if (st.pumping) {
+      st.again = true;
+      return;
+    }
+    st.pumping = true;
+    try {
+      do {
+        st.again = false;
+        this.pumpRound(st);
+      } while (st.again && this.sinks.get(st.sink) === st);
+    } finally {
+      st.pumping = false;
+    }
+  }
+
+  private pumpRound(st: SinkState): void {
     const top = this.outbox.tail?.seq ?? 0;
     const limit = Math.min(top, Math.max(this.storeAcked, this.outbox.acked.seq, st.base) + this.o.maxInFlight);
     while (st.sent < limit) {

@@ -89,6 +89,26 @@ describe('a store that does not keep up', () => {
   });
 });
 
+describe('a store that acks inside push', () => {
+  it('gets each record once, in order (an ack during a push does not send the same records again)', async () => {
+    const xen = xenWithDomain();
+    const host = makeHost(xen, { maxInFlight: 30, maxBatch: 7 });
+    const got: number[] = [];
+    const sink = {
+      push(recs: XRecord[]) {
+        for (const r of recs) got.push(r.seq);
+        host.ack(recs[recs.length - 1].seq);
+      },
+    };
+    await host.start();
+    host.connect(sink, { seq: 0, hash: ZERO_HASH });
+    await host.whenReady();
+    for (let i = 0; i < 100; i++) xen.write(`/local/domain/0/backend/vbd/1/${51712 + i}/params`, `/img/${i}`);
+    await until(() => got.length > 0 && got[got.length - 1] === host.status().tail.seq && host.status().tail.seq > 100, 'everything pushed');
+    expect(got).toEqual(Array.from({ length: got.length }, (_, i) => i + 1));
+  });
+});
+
 describe('outbox caps: shedding, then paused, then resumed', () => {
   it('over half full it sheds guest input (recorded), at the cap it pauses (a gap, commands refused), drained it resumes and reconciles', async () => {
     const xen = xenWithDomain();
