@@ -8,7 +8,9 @@
  * from /proc as it goes.  Then it reads again: the helper answers a
  * request, and the stream holds every written node's latest value, or,
  * when the flood had more distinct nodes than the helper keeps pending,
- * an xs.overflow event followed by normal events.
+ * an xs.overflow event followed by normal events.  Last, a host that
+ * sends requests and reads nothing: the helper stops reading them once
+ * its queued replies pass OUT_HARD, and answers every one afterwards.
  *
  * usage: it-flood HELPER SOCKET [RSS_BOUND_KIB]
  * RSS_BOUND_KIB 0 (the ASan build, whose allocator keeps freed memory in
@@ -18,6 +20,8 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -304,8 +308,8 @@ report(const char *what, long bound, long before, double rate)
 
 /*
  * Phase 1: large values fill the output buffer, then 300,000 writes over
- * 1,000 nodes.  Every node's last event must
- * carry the last value written to it, and no overflow may happen.
+ * 1,000 nodes.  Every node's last event must carry the last value written
+ * to it, and no overflow may happen.
  */
 static void
 test_dedupe(long bound)
@@ -425,6 +429,91 @@ test_overflow(long bound)
 	ok(is_ok(call("ping", NULL)), "and the helper still answers");
 }
 
+/*
+ * Phase 3: a host that sends requests and reads nothing.  Replies are
+ * never dropped, but past OUT_HARD (16 MiB) queued the helper stops
+ * reading requests: the host's writes then fill the stdin pipe (EAGAIN
+ * here).  Reading again, every request sent gets its reply.
+ */
+static void
+test_requests(long bound)
+{
+	char		 value[4001], *line, *p;
+	size_t		 sent = 0, len, i, replies = 0;
+	long		 before;
+	json_t		*r;
+	int		 blocked = 0, ids_ok = 1, flags, tries;
+	ssize_t		 n;
+
+	memset(value, 'v', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	if (send_msg(XS_WRITE, ROOT "/big4k", value, sizeof(value) - 1) ==
+	    -1 || read_reply() == -1)
+		ok(0, "write a 4000-byte node");
+	rss_max_kib = 0;
+	before = rss_kib();
+	/*
+	 * Batches of 32 reads of 4000 bytes each: ~130 KB of replies for a
+	 * line under PIPE_BUF, which a non-blocking write takes whole or
+	 * not at all.
+	 */
+	len = 0;
+	line = malloc(PIPE_BUF);
+	for (i = 0; i < 32; i++)
+		len += (size_t)sprintf(line + len, "%s{\"v\":1,\"id\":%zu,"
+		    "\"op\":\"xs.read\",\"args\":{\"path\":\"" ROOT "/big4k\"}}",
+		    i == 0 ? "[" : ",", 1000000 + i);
+	len += (size_t)sprintf(line + len, "]\n");
+	flags = fcntl(hc.to, F_GETFL);
+	fcntl(hc.to, F_SETFL, flags | O_NONBLOCK);
+	/* Up to 500 MB of replies: far past the bound unless reading stops. */
+	while (!blocked && sent < 4000) {
+		for (tries = 0; tries < 10; tries++) {
+			if ((n = write(hc.to, line, len)) == (ssize_t)len)
+				break;
+			/* Full: give the helper time to read. */
+			usleep(50000);
+			sample();
+		}
+		if (tries == 10)
+			blocked = 1;
+		else
+			sent++;
+		sample();
+	}
+	fcntl(hc.to, F_SETFL, flags);
+	free(line);
+	printf("# %zu batches of 32 requests sent before the helper stopped "
+	    "reading; VmRSS %ld KiB before, %ld KiB at most\n", sent,
+	    before, rss_max_kib);
+	ok(blocked, "a host that never reads: the helper stops reading its "
+	    "requests (after %zu batches)", sent);
+	if (bound > 0)
+		ok(rss_max_kib > 0 && rss_max_kib < 2 * bound, "and its VmRSS "
+		    "stays under %ld KiB (at most %ld KiB)", 2 * bound,
+		    rss_max_kib);
+	/* Every batch sent is answered, in order, nothing dropped. */
+	for (i = 0; i < sent; i++) {
+		do {
+			r = hc_recv(&hc, T);
+		} while (r != NULL && json_object_get(r, "event") != NULL &&
+		    (json_decref(r), 1));
+		if (r == NULL)
+			break;
+		if (!json_is_array(r) || json_array_size(r) != 32 ||
+		    json_integer_value(json_object_get(json_array_get(r, 31),
+		    "id")) != 1000031 || (p = (char *)json_string_value(
+		    json_object_get(json_object_get(json_array_get(r, 0),
+		    "result"), "value"))) == NULL || strlen(p) != 4000)
+			ids_ok = 0;
+		replies++;
+		json_decref(r);
+	}
+	ok(replies == sent && ids_ok, "reading again: every batch sent is "
+	    "answered (%zu of %zu)", replies, sent);
+	ok(is_ok(call("ping", NULL)), "and the helper answers a new request");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -458,6 +547,7 @@ main(int argc, char **argv)
 	    "token", "flood"))), "xs.watch " ROOT);
 	test_dedupe(bound);
 	test_overflow(bound);
+	test_requests(bound);
 	status = hc_stop(&hc);
 	ok(status == 0, "the helper exits 0 on EOF (status %d)", status);
 	if (send_msg(XS_RM, ROOT, "", 0) == -1 || read_reply() == -1)
