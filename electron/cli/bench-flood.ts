@@ -100,6 +100,8 @@ export interface LoadResult {
     /** Dropped summaries about the flooding domain, and the writes they count. */
     summaries: number;
     counted: number;
+    /** Watch events of the flood that brought no new value (the helper folded them), counted as `repeat`. */
+    repeats: number;
     /** Most flood records in any one second of record time. */
     maxPerSecond: number;
     /** First and last flood record ts (record clock, ms). */
@@ -249,6 +251,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const floodTs: number[] = [];
   let summaries = 0;
   let counted = 0;
+  let repeats = 0;
   const isFlood = (p: string | undefined): boolean => !!p && p.startsWith(`${floodPrefix}${flooderDomid}/data/flood`);
 
   let stopping = false;
@@ -263,7 +266,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         if (o.keepRecords) records.push(r);
         if (r.type === 'dropped' && r.domid === flooderDomid) {
           summaries++;
-          counted += (r.data as { count: number }).count;
+          // Repeats are watch events that brought no value to record (folded by the helper): counted apart,
+          // since they never reached the filter as observations.
+          if ((r.data as { reason: string }).reason === 'repeat') repeats += (r.data as { count: number }).count;
+          else counted += (r.data as { count: number }).count;
         }
         if (r.type !== 'xs.write') continue;
         const p = pathOf(r);
@@ -457,6 +463,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       recorded: floodTs.length,
       summaries,
       counted,
+      repeats,
       maxPerSecond,
       span: floodTs.length ? [floodTs[0], floodTs[floodTs.length - 1]] : [0, 0],
       simMs: floodSim,
@@ -487,7 +494,7 @@ export function describeLoad(r: LoadResult): string {
     `boot: ${r.options.domains} guests, ${r.devicesConnected} devices connected in ${(r.bootWallMs / 1000).toFixed(1)} s wall`,
     `quiet guests: ${r.delayWall.n} of ${r.quiet.length} writes recorded; delay, write → record pushed: sim ${ms(r.delaySim)}; wall ${ms(r.delayWall)}; of which write → host took it in: wall ${ms(r.delayToHost)}`,
     `worst: ${[...r.quiet].filter((w) => w.seq !== undefined).sort((a, b) => b.pushedWallMs! - b.wallMs - (a.pushedWallMs! - a.wallMs)).slice(0, 6).map((w) => `${w.name}#${w.value} at +${((w.simMs - r.phaseStartSimMs) / 1000).toFixed(2)}s: ${(w.pushedWallMs! - w.wallMs).toFixed(0)} ms`).join(', ')}; never recorded: ${r.quiet.filter((w) => w.seq === undefined).map((w) => `${w.name}#${w.value} at +${((w.simMs - r.phaseStartSimMs) / 1000).toFixed(2)}s`).join(', ') || 'none'}`,
-    `flood: made ${f.made}, observed ${f.observed}, recorded ${f.recorded}, ${f.summaries} dropped summaries counting ${f.counted}; most flood records in 1 s ${f.maxPerSecond}; ${(f.simMs / 1000).toFixed(1)} s sim in ${(f.wallMs / 1000).toFixed(1)} s wall`,
+    `flood: made ${f.made}, observed ${f.observed}, recorded ${f.recorded}, ${f.summaries} dropped summaries counting ${f.counted} (+ ${f.repeats} events folded by the helper, counted as repeat); most flood records in 1 s ${f.maxPerSecond}; ${(f.simMs / 1000).toFixed(1)} s sim in ${(f.wallMs / 1000).toFixed(1)} s wall`,
     `pipeline during the flood phase: ${Math.round(r.pipelineRecordsPerSec)} records/s pushed, ${Math.round(r.pipelineObservationsPerSec)} observations/s in; ${r.recordCount} records in all`,
     `RSS: node max ${r.rss.nodeMaxMB.toFixed(0)} MB (peak ${r.rss.nodePeakMB.toFixed(0)}), helper max ${r.rss.helperMaxMB.toFixed(1)} MB (peak ${r.rss.helperPeakMB.toFixed(1)}), ${r.rss.samples} samples`,
   ].join('\n');

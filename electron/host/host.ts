@@ -813,6 +813,9 @@ export class LiveHost {
     switch (ev.event) {
       case 'xs.watch': {
         const obs = this.observer.watch(ev.data);
+        // A guest's events that bring nothing to record (folded by the helper, or the value already recorded) are counted.
+        const repeats = (ev.data.merged ?? 0) + (obs.length === 0 && !ev.data.scan && typeof ev.data.value === 'string' ? 1 : 0);
+        if (repeats > 0) this.seal(this.guestFilter.countRepeat(ev.data.path, repeats, this.ts()));
         this.observe(obs);
         const p = ev.data.path;
         // A new domain name: follow its logs.

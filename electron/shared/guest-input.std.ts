@@ -37,8 +37,8 @@ import type { Observation } from '../../machines/events/record.ts';
 // Configuration -----------------------------------------------------------------
 
 /** Why a guest write was not recorded as it came (`dropped.reason`). */
-export type GuestDropReason = 'rate' | 'size' | 'noisy' | 'invalid-utf8' | 'backpressure';
-export const GUEST_DROP_REASONS: readonly GuestDropReason[] = ['rate', 'size', 'noisy', 'invalid-utf8', 'backpressure'];
+export type GuestDropReason = 'rate' | 'size' | 'noisy' | 'invalid-utf8' | 'backpressure' | 'repeat';
+export const GUEST_DROP_REASONS: readonly GuestDropReason[] = ['rate', 'size', 'noisy', 'invalid-utf8', 'backpressure', 'repeat'];
 
 export interface GuestInputConfig {
   /** Sustained guest records per second per domain. */
@@ -441,6 +441,30 @@ export class GuestInputFilter {
     return out;
   }
 
+  /**
+   * Watch events for a guest path that brought nothing to record: `n` events the helper folded
+   * into one it delivered, or an event whose value was the one already recorded. Counted (reason
+   * `repeat`), so history says how often a guest wrote even when the value did not change; the
+   * summary goes out at most every `summaryMaxMs`. Paths that are not guest-writable are ignored.
+   */
+  countRepeat(path: string, n: number, ts: number): Observation[] {
+    const gp = this.guestPath(path);
+    if (!gp || !(n > 0)) return [];
+    this.advance(ts);
+    const out: Observation[] = [];
+    const d = this.domain(gp.domid, out, ts);
+    this.refill(d);
+    this.due(d, ts, out, false);
+    const e = d.episodes.repeat;
+    if (!e) d.episodes.repeat = { count: n, bytes: 0, from: ts, to: ts, path, started: this.clock };
+    else {
+      e.count += n;
+      if (ts > e.to) e.to = ts;
+      e.path = commonPrefix(e.path, path);
+    }
+    return out;
+  }
+
   /** Summaries and held values that are due at `ts` (call on each `host.tick`). */
   flush(ts: number): Observation[] {
     this.advance(ts);
@@ -754,7 +778,7 @@ export class GuestInputFilter {
     const max = this.config.summaryMaxMs;
     // While shedding, a full bucket does not end the episode: held values go out at most every summaryMaxMs.
     if (d.rateStarted !== undefined && ((!this.shedding && this.full(d)) || this.clock - d.rateStarted >= max)) this.endRate(d, ts, out);
-    for (const r of ['size', 'invalid-utf8'] as const) {
+    for (const r of ['size', 'invalid-utf8', 'repeat'] as const) {
       const e = d.episodes[r];
       if (e && this.clock - e.started >= max) this.summary(d, r, ts, out);
     }
@@ -845,6 +869,7 @@ const REASON_TEXT: Record<GuestDropReason, string> = {
   size: 'truncated: values longer than the size limit',
   'invalid-utf8': 'escaped: values that were not plain text',
   backpressure: 'summarised while the store was not keeping up: only the latest value of each key recorded',
+  repeat: 'fired again with no new value to record (watch events folded together, or the value read was the one already recorded)',
 };
 
 function plural(n: number, one: string): string {

@@ -554,6 +554,24 @@ function materialise(steps: Step[]): Array<Observation | { flush: number }> {
   });
 }
 
+describe('guest input: repeats', () => {
+  it('watch events that brought nothing to record are counted per domain as repeat, summarised after summaryMaxMs; other paths are not counted', () => {
+    const f = new GuestInputFilter({ summaryMaxMs: 10_000 });
+    expect(f.countRepeat('/local/domain/5/data/flood', 40, T0)).toEqual([]);
+    expect(f.countRepeat('/local/domain/5/data/other', 2, T0 + 5)).toEqual([]);
+    expect(f.countRepeat('/local/domain/0/backend/vbd/5/51712/state', 3, T0 + 6)).toEqual([]);
+    expect(f.countRepeat('/local/domain/5/name', 3, T0 + 6)).toEqual([]);
+    expect(f.flush(T0 + 1000)).toEqual([]);
+    const out = f.flush(T0 + 10_000);
+    expect(out.map(dataOf)).toEqual([{ domid: 5, path: '/local/domain/5/data', reason: 'repeat', count: 42, bytes: 0, from: T0, to: T0 + 5 }]);
+    // On release, whatever is counted goes out first.
+    f.countRepeat('/local/domain/5/data/flood', 1, T0 + 10_001);
+    const rel = f.push({ ts: T0 + 10_002, src: 'xs', type: 'xs.release', domid: 5, data: { domid: 5 } });
+    expect(rel.map((o) => o.type)).toEqual(['dropped', 'xs.release']);
+    expect(dataOf(rel[0])).toMatchObject({ reason: 'repeat', count: 1 });
+  });
+});
+
 describe('guest input: shedding under backpressure', () => {
   it('every non-essential guest write is held (latest per node) and counted as backpressure; essential keys and other domains pass; held values go out only after summaryMaxMs', () => {
     const f = new GuestInputFilter({ summaryMaxMs: 10_000 });

@@ -39,6 +39,8 @@ export const xsWatchEvent = z.object({
   value: z.string().nullable().optional(),
   scan: z.boolean().optional(),
   error: z.string().optional(),
+  /** Identical events folded into this one by the helper (a guest writing one node again and again). */
+  merged: z.number().int().min(1).optional(),
 });
 export const xsScanEvent = z.object({ path: z.string(), token: z.string(), nodes: z.number().int().min(0), truncated: z.boolean() });
 export const xsDomainEvent = z.object({ domid });

@@ -751,7 +751,7 @@ xsops_fd(struct session *s)
 }
 
 static void
-deliver(struct session *s, const char *path, const char *wtok)
+deliver(struct session *s, const char *path, const char *wtok, uint64_t merged)
 {
 	unsigned int	 len;
 	size_t		 i;
@@ -789,6 +789,9 @@ deliver(struct session *s, const char *path, const char *wtok)
 		json_object_set_new(data, "error",
 		    json_string(errno_name(err)));
 	free(v);
+	/* Identical events folded into this one: the host counts them (a guest writing the same node again and again). */
+	if (merged > 0)
+		json_object_set_new(data, "merged", json_integer((json_int_t)merged));
 	session_event(s, "xs.watch", data, 0);
 }
 
@@ -894,7 +897,7 @@ xsops_pump(struct session *s)
 		}
 		if ((cur = pendset_pop(&s->xs->pend, &path, &token)) == NULL)
 			return;
-		deliver(s, path, token);
+		deliver(s, path, token, pendset_entry_merged(cur));
 		free(cur);
 		cur = NULL;
 	}

@@ -17,6 +17,7 @@ struct pendent {
 	uint64_t	 hash;
 	size_t		 plen;		/* strlen(path) */
 	size_t		 size;		/* counted against max_bytes */
+	uint64_t	 merged;	/* identical events folded into this one */
 	char		 data[];	/* path '\0' token '\0' */
 };
 
@@ -93,6 +94,7 @@ pendset_add(struct pendset *ps, const char *path, const char *token)
 		    memcmp(e->data, path, plen) == 0 &&
 		    strcmp(e->data + plen + 1, token) == 0) {
 			ps->merged++;
+			e->merged++;
 			return PEND_MERGED;
 		}
 	}
@@ -108,6 +110,7 @@ pendset_add(struct pendset *ps, const char *path, const char *token)
 	e->hash = h;
 	e->plen = plen;
 	e->size = size;
+	e->merged = 0;
 	memcpy(e->data, path, plen + 1);
 	memcpy(e->data + plen + 1, token, tlen + 1);
 	e->hnext = *b;
@@ -140,6 +143,12 @@ pendset_pop(struct pendset *ps, const char **path, const char **token)
 	*path = e->data;
 	*token = e->data + e->plen + 1;
 	return e;
+}
+
+uint64_t
+pendset_entry_merged(const void *entry)
+{
+	return ((const struct pendent *)entry)->merged;
 }
 
 uint64_t

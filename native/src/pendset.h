@@ -38,6 +38,8 @@ int	 pendset_add(struct pendset *, const char *, const char *);
  * holds them until the caller frees it with free(); NULL when empty.
  */
 void	*pendset_pop(struct pendset *, const char **, const char **);
+/* How many identical events were folded into an entry pendset_pop returned. */
+uint64_t pendset_entry_merged(const void *);
 /* Drop everything pending and count it (e.g. the connection was lost). */
 void	 pendset_clear(struct pendset *);
 /* Events dropped since the last call; resets the count. */

@@ -60,10 +60,14 @@ test_pendset_dedupe_order(void)
 	ok(pendset_add(&ps, "/a", "x") == PEND_MERGED &&
 	    pendset_add(&ps, "/b", "x") == PEND_MERGED && ps.n == 3 &&
 	    ps.merged == 2, "a pending (path, token) again is merged");
+	ok(pendset_add(&ps, "/a", "x") == PEND_MERGED && ps.merged == 3,
+	    "and again");
 	/* "/a" + "bx" and "/ab" + "x" must not be taken for each other. */
 	ok(pendset_add(&ps, "/ab", "x") == PEND_ADDED &&
 	    pendset_add(&ps, "/a", "bx") == PEND_ADDED && ps.n == 5,
 	    "path and token are compared apart");
+	ok(pendset_entry_merged(ps.head) == 2, "the entry counts the events "
+	    "folded into it");
 	ok(pop_is(&ps, "/a", "x") && pop_is(&ps, "/b", "x") &&
 	    pop_is(&ps, "/a", "y") && pop_is(&ps, "/ab", "x") &&
 	    pop_is(&ps, "/a", "bx"), "taken in first-seen order, merged "
@@ -223,6 +227,15 @@ ev_str(size_t i, const char *key)
 	    key)) ?: json_string_value(json_object_get(ev, "event")) ?: "";
 }
 
+static json_int_t
+ev_int(size_t i, const char *key)
+{
+	json_t	*ev = json_array_get(lines, i);
+
+	return json_integer_value(json_object_get(json_object_get(ev, "data"),
+	    key));
+}
+
 static void
 test_pump_held(void)
 {
@@ -269,6 +282,13 @@ test_pump_held(void)
 	    strcmp(ev_str(1, "value"), "99") == 0 && !xsops_pending(&s),
 	    "room again: 201 writes come out as one event per node, "
 	    "first-seen order, the value read now");
+	ok(ev_int(0, "merged") == 100 && ev_int(1, "merged") == 99,
+	    "each event says how many identical ones were folded into it");
+	fake_xs_set("/local/domain/3/data/a", "once");
+	xsops_pump(&s);
+	ok(json_array_size(lines) == 3 &&
+	    json_object_get(json_object_get(json_array_get(lines, 2), "data"),
+	    "merged") == NULL, "an event folded with none has no merged");
 	session_free(&s);
 	json_decref(lines);
 	backlog = 0;

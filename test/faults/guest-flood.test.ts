@@ -48,7 +48,8 @@ function checkHonest(recs: XRecord[], budget: { recordsPerSec: number; recordBur
   // The quiet guest: every write, in order, none dropped.
   expect(writesOf(recs, '/local/domain/2/data/step').map(valueOf)).toEqual(['1', '2', '3']);
   expect(writesOf(recs, '/local/domain/2/attr/os').map(valueOf)).toEqual(['linux']);
-  expect(dropped(recs).filter((d) => d.data.domid === 2)).toEqual([]);
+  // Its device frontends may write a value again (counted as `repeat`); nothing of its own data/ is dropped.
+  expect(dropped(recs).filter((d) => d.data.domid === 2 && (d.data.reason !== 'repeat' || d.data.path.startsWith('/local/domain/2/data')))).toEqual([]);
   expect(recs.some((r) => r.type === 'xs.release' && (r.data as { domid: number }).domid === 2)).toBe(true);
 
   // Each flooded key: values in the order written, never more than were written.
@@ -59,11 +60,11 @@ function checkHonest(recs: XRecord[], budget: { recordsPerSec: number; recordBur
     expect(vals[vals.length - 1]).toBeLessThan(f.most);
   }
 
-  // Every summary is about the flooding guest's data/ subtree, with a known reason and a positive count.
-  for (const d of dropped(recs)) {
+  // Every summary but a frontend's repeats is about the flooding guest's data/ subtree, with a known reason and a positive count.
+  for (const d of dropped(recs).filter((x) => x.data.reason !== 'repeat' || x.data.path.includes('/data'))) {
     expect(d.domid).toBe(1);
     expect(d.data.path.startsWith('/local/domain/1/data')).toBe(true);
-    expect(['rate', 'noisy']).toContain(d.data.reason);
+    expect(['rate', 'noisy', 'repeat']).toContain(d.data.reason);
     expect(d.data.count).toBeGreaterThan(0);
     expect(d.data.to).toBeGreaterThanOrEqual(d.data.from);
   }
@@ -72,7 +73,9 @@ function checkHonest(recs: XRecord[], budget: { recordsPerSec: number; recordBur
 
   // Conservation: recorded flood writes + what the summaries count ≤ the writes the floods made.
   const recorded = recs.filter((r) => r.type === 'xs.write' && FLOOD_PATHS.has(pathOf(r)!)).length;
-  const counted = dropped(recs).reduce((n, d) => n + d.data.count, 0);
+  const counted = dropped(recs)
+    .filter((d) => d.domid === 1 && d.data.path.startsWith('/local/domain/1/data'))
+    .reduce((n, d) => n + d.data.count, 0);
   expect(recorded + counted).toBeLessThanOrEqual(MOST_WRITES);
 
   // Bounded: the flood's own records stay within the budget over the span they cover, plus the held latest values.
@@ -137,8 +140,15 @@ describe('fault: a guest floods its data/ subtree beside normal activity', () =>
     // Each flood wrote 0, 1, 2, …: the final value says exactly how many writes it made.
     const made = floods.reduce((n, f) => n + Number(left.get(f.path)) + 1, 0);
     const recorded = recs.filter((r) => r.type === 'xs.write' && FLOOD_PATHS.has(pathOf(r)!)).length;
-    const counted = dropped(recs).reduce((n, d) => n + d.data.count, 0);
+    const counted = dropped(recs)
+      .filter((d) => d.domid === 1 && d.data.path.startsWith('/local/domain/1/data'))
+      .reduce((n, d) => n + d.data.count, 0);
+    // Every watch event the helper received is recorded or counted in exactly one summary (the ones
+    // the helper folded, and values already recorded, as `repeat`). xenstored itself drops an event
+    // identical to one still queued for a slow reader (XSA-326), which no dom0 client can count: so
+    // what history accounts for is at most what the guest wrote, and the repeats are in it.
     expect(recorded + counted).toBeLessThanOrEqual(made);
+    expect(dropped(recs).filter((d) => d.domid === 1 && d.data.reason === 'repeat').reduce((n, d) => n + d.data.count, 0)).toBeGreaterThan(0);
     expect(made).toBeLessThanOrEqual(MOST_WRITES);
   }, 50_000);
 });

@@ -87,7 +87,9 @@ export function checkLoad(r: LoadResult, opts: CheckOptions = {}): string[] {
     // Summaries only about the flooding guest's data/.
     for (const x of r.records) {
       if (x.type !== 'dropped') continue;
-      const d = x.data as { domid: number; path: string; count: number };
+      const d = x.data as { domid: number; path: string; count: number; reason: string };
+      // A device frontend writing a value again is counted as a repeat wherever it happens.
+      if (d.reason === 'repeat' && !d.path.includes('/data')) continue;
       if (!flooder || d.domid !== flooder.domid || !d.path.startsWith(`/local/domain/${d.domid}/data`)) fail(`a dropped summary about ${d.path} (domid ${d.domid})`);
     }
   }
