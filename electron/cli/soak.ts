@@ -1,6 +1,6 @@
 /**
  * `xendeck soak [--minutes M] [--speed X] [--scenario NAME] [--sample S]
- * [--out FILE] [--expect KIND:NAME ...] [--json]`: the soak of a simulated
+ * [--out FILE] [--expect KIND:NAME ...] [--lazy-gc] [--node-arg OPT ...] [--json]`: the soak of a simulated
  * host. `xendeck serve --sim SCENARIO --loop N` runs in a child process (the
  * host, the simulator and the real helper, as a person would run them) with the
  * scenario looped for M simulated minutes, compressed by X; this process is the
@@ -14,8 +14,9 @@
  * - every pass of the scenario played, and each shows the expected incidents
  *   (by default those of the demo that are observed at any compressed speed);
  * - each long-lived process's RSS is flat: the mean over the last 20% of the
- *   run is within the tolerance (10%) of the mean over 20–40% of the run (after
- *   warm-up).
+ *   run exceeds the mean over 20–40% of the run (after warm-up) by no more than
+ *   the tolerance (10%). The host's garbage is collected before each sample
+ *   (see `lazyGc`).
  *
  * Exit 0 when all hold, 1 when one does not (the summary says which), 2 on bad
  * usage or when the run could not start.
@@ -48,12 +49,24 @@ export interface SoakOptions {
   out?: string;
   /** Incidents each pass must show, as kind and the domain's name (default for the demo: DEMO_EXPECTED). */
   expect?: ExpectedIncident[];
-  /** Largest RSS change allowed for a flat process (fraction; default 0.10). */
+  /** Largest RSS growth allowed for a flat process (fraction; default 0.10). */
   tolerance?: number;
   /** Progress lines (passes, samples). */
   progress?: (line: string) => void;
   /** Give up after this many real ms (default: 4 × the compressed run + 120 s). */
   timeoutMs?: number;
+  /** Options for the node running `xendeck serve` (diagnostics: --trace-gc, --heapsnapshot-signal=SIGUSR2). */
+  nodeArgs?: string[];
+  /**
+   * Sample the host's RSS as V8 leaves it, without collecting garbage first. By default the soak
+   * asks the host's V8 for a full collection (through the inspector, on 127.0.0.1 only) before
+   * each sample, so that RSS measures what the host holds rather than what V8 has not yet
+   * collected: left to itself V8 may let garbage grow the heap by tens of MB before a full
+   * collection, which would hide a leak as well as fake one.
+   */
+  lazyGc?: boolean;
+  /** Called once the serve process runs, with its pid (diagnostics: signals, /proc). */
+  onServe?: (pid: number) => void;
 }
 
 export interface ExpectedIncident {
@@ -141,6 +154,10 @@ export interface SoakResult {
   storeRss: { startKb: number; endKb: number };
   /** Every RSS sample, in order. */
   samples: Sample[];
+  /** The host's garbage was collected before each sample (`forced`), or left to V8 (`lazy`). */
+  gc: 'forced' | 'lazy';
+  /** Times the store's socket was opened again (the host let it go, or it dropped). */
+  reconnects: number;
   bundle: string | undefined;
 }
 
@@ -236,7 +253,9 @@ export function rssFigures(samples: Sample[], pidsSeen: Map<Role, Set<number>>, 
       endMeanKb: Number.isFinite(end) ? Math.round(end) : 0,
       change,
       judged,
-      flat: change !== null && Math.abs(change) <= tolerance,
+      // Flat: no growth past the tolerance. Memory given back (V8 returning pages after a
+      // collection) is no leak; the figures show it.
+      flat: change !== null && change <= tolerance,
     });
   }
   return figures;
@@ -259,6 +278,38 @@ function cliChild(argv: string[], timeoutMs = 300_000): Promise<{ code: number; 
 }
 
 export class SoakError extends Error {}
+
+/** A full garbage collection in a node process, through its inspector (HeapProfiler.collectGarbage). */
+async function inspectorGc(url: string): Promise<{ socket: WebSocket; gc: () => Promise<void> }> {
+  const socket = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  let id = 0;
+  const waiting = new Map<number, () => void>();
+  socket.on('message', (m) => {
+    const msg = JSON.parse(String(m)) as { id?: number };
+    if (msg.id !== undefined) waiting.get(msg.id)?.();
+    if (msg.id !== undefined) waiting.delete(msg.id);
+  });
+  socket.on('error', () => {});
+  const gc = () =>
+    new Promise<void>((resolve) => {
+      if (socket.readyState !== socket.OPEN) return resolve();
+      const n = ++id;
+      const timer = setTimeout(() => {
+        waiting.delete(n);
+        resolve();
+      }, 10_000);
+      waiting.set(n, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.send(JSON.stringify({ id: n, method: 'HeapProfiler.collectGarbage' }));
+    });
+  return { socket, gc };
+}
 
 const XL_REASONS: Record<string, string> = { '3': 'crash', '4': 'watchdog' };
 
@@ -310,12 +361,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const problems: string[] = [];
 
   const realStart = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--sim', scenarioFile, '--speed', String(o.speed), '--loop', String(expectedPasses)], {
+  const inspect = o.lazyGc ? [] : ['--inspect=127.0.0.1:0'];
+  const child: ChildProcess = spawn(process.execPath, [...inspect, ...(o.nodeArgs ?? []), BIN, 'serve', '--sim', scenarioFile, '--speed', String(o.speed), '--loop', String(expectedPasses)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const root = child.pid!;
+  o.onServe?.(root);
   let stderrTail = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderrTail = (stderrTail + d).slice(-4000)));
+  let resolveInspector: (u: string) => void = () => {};
+  const inspectorUrl = new Promise<string>((r) => (resolveInspector = r));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderrTail = (stderrTail + d).slice(-4000);
+    const m = /Debugger listening on (ws:\/\/\S+)/.exec(stderrTail);
+    if (m) resolveInspector(m[1]);
+  });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
 
   const passStarts: Array<{ pass: number; at: number }> = [];
@@ -360,8 +419,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
   const records: XRecord[] = [];
   let lastRecordAt = Date.now();
+  let reconnects = 0;
+  let stopSampling = false;
+  let inspector: WebSocket | undefined;
   let transport: ReturnType<typeof wsTransport> | undefined;
   let sampler: NodeJS.Timeout | undefined;
+  let sampling: Promise<void> = Promise.resolve();
+  let collect: { socket: WebSocket; gc: () => Promise<void> } | undefined;
   let deadline: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     deadline = setTimeout(() => reject(new SoakError(`the soak did not finish within ${Math.round(timeoutMs / 1000)} s (${passStarts.length} of ${expectedPasses} passes begun)`)), timeoutMs);
@@ -382,26 +446,46 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         super(u, { origin });
       }
     }
-    transport = wsTransport(wsUrl, { WebSocket: PageSocket as unknown as new (url: string) => WebSocketLike, retryMs: 200 });
+    const tail = () => (records.length ? { seq: records[records.length - 1].seq, hash: records[records.length - 1].hash } : { seq: 0, hash: ZERO_HASH });
+    // A socket that was let go (or dropped) is opened again; the store reports its tail, as the renderer does.
+    const onReconnect = () => {
+      reconnects++;
+      api.connect({ tail: tail() }).then(
+        (c) => c.status !== 'ok' && problems.push(`after a reconnect the host answered ${c.status}: ${c.message ?? ''}`),
+        () => {},
+      );
+    };
+    transport = wsTransport(wsUrl, { WebSocket: PageSocket as unknown as new (url: string) => WebSocketLike, retryMs: 200, onReconnect });
     const api = createApi(transport);
     api.on('records', ({ records: batch }) => {
+      for (const r of batch) {
+        const last = records.length ? records[records.length - 1].seq : 0;
+        if (r.seq <= last) continue; // sent again after a reconnect
+        if (r.seq !== last + 1) problems.push(`records ${last + 1}..${r.seq - 1} never reached the store`);
+        records.push(r as XRecord);
+      }
       if (!batch.length) return;
-      for (const r of batch) records.push(r as XRecord);
       lastRecordAt = Date.now();
       // The store committed them: the host may let them go.
       void api.ack({ seq: batch[batch.length - 1].seq }).catch(() => {});
     });
-    const c = await race(api.connect({ tail: { seq: 0, hash: ZERO_HASH } }));
+    const c = await race(api.connect({ tail: tail() }));
     if (c.status !== 'ok') throw new SoakError(`the host refused the store: ${c.status} ${c.message ?? ''}`);
-    sample();
-    sampler = setInterval(() => {
-      sample();
-      // For the record of the run: how far the store is behind the host.
-      api.status().then(
-        (st) => (pending = st.pending),
-        () => {},
-      );
-    }, sampleMs);
+    collect = o.lazyGc ? undefined : await race(inspectorGc(await race(inspectorUrl)));
+    inspector = collect?.socket;
+    sampling = (async () => {
+      while (!stopSampling) {
+        await collect?.gc();
+        if (stopSampling) break;
+        sample();
+        // For the record of the run: how far the store is behind the host.
+        api.status().then(
+          (st) => (pending = st.pending),
+          () => {},
+        );
+        await new Promise((r) => (sampler = setTimeout(r, sampleMs)));
+      }
+    })();
     await race(played);
     progress(`all ${expectedPasses} passes played (${Math.round((Date.now() - realStart) / 1000)} s); waiting for the last records`);
     // The last records: nothing pending in the host, and nothing new for a moment.
@@ -410,10 +494,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       if (st.pending === 0 && Date.now() - lastRecordAt > 1500) break;
       await race(new Promise((r) => setTimeout(r, 250)));
     }
+    // The sampling loop ends after its current pause (at most one sample interval).
+    stopSampling = true;
+    await sampling;
+    await collect?.gc();
     sample();
     realMs = Date.now() - realStart;
   } finally {
-    if (sampler) clearInterval(sampler);
+    stopSampling = true;
+    if (sampler) clearTimeout(sampler);
+    inspector?.close();
     if (deadline) clearTimeout(deadline);
     transport?.close();
     if (child.exitCode === null && child.signalCode === null) {
@@ -425,6 +515,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   }
   died.catch(() => {});
   const code = await exited;
+  if (reconnects) progress(`the store's socket was opened again ${reconnects} time(s)`);
   if (code !== 0) problems.push(`xendeck serve exited with code ${code} when stopped: ${stderrTail.trim().split('\n').slice(-3).join(' | ')}`);
 
   // The bundle, verify, incidents.
@@ -486,6 +577,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       rss,
       storeRss: { startKb: samples[0]?.store ?? 0, endKb: samples[samples.length - 1]?.store ?? 0 },
       samples,
+      gc: o.lazyGc ? 'lazy' : 'forced',
+      reconnects,
       bundle: o.out,
     };
   } finally {
@@ -502,7 +595,7 @@ export function formatSoak(r: SoakResult): string[] {
     `soak: ${r.scenario} looped ${r.passes.length}/${r.expectedPasses} passes, ${(r.simulatedMs / 60_000).toFixed(1)} simulated minutes at --speed ${r.speed} in ${(r.realMs / 1000).toFixed(1)} s`,
     `records: ${r.records} (per pass ${Math.min(...r.passes.map((p) => p.records))}..${Math.max(...r.passes.map((p) => p.records))}); incidents: ${r.incidents}`,
     `verify: ${r.verify.code === 0 ? 'passed' : 'FAILED'}: ${r.verify.out.split('\n')[0]}`,
-    `RSS (${r.samples.length} samples; start / middle / end; mean 20–40% → mean last 20%):`,
+    `RSS (${r.samples.length} samples${r.gc === 'forced' ? ", the host's garbage collected before each" : ''}; start / middle / end; mean 20–40% → mean last 20%):`,
   ];
   for (const f of r.rss) {
     const procs = f.maxProcesses > 1 || f.pids > 1 ? ` [${f.pids} pid(s), up to ${f.maxProcesses} at once]` : '';
@@ -529,6 +622,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       sample: { type: 'string' },
       out: { type: 'string' },
       expect: { type: 'string', multiple: true },
+      'node-arg': { type: 'string', multiple: true },
+      'lazy-gc': { type: 'boolean' },
       json: { type: 'boolean' },
     },
     0,
@@ -553,6 +648,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       ...(a.values.scenario ? { scenario: String(a.values.scenario) } : {}),
       ...(a.values.out ? { out: String(a.values.out) } : {}),
       ...(expect ? { expect } : {}),
+      ...(a.values['node-arg'] ? { nodeArgs: a.values['node-arg'] as string[] } : {}),
+      ...(a.values['lazy-gc'] ? { lazyGc: true } : {}),
       progress: a.values.json ? undefined : (l) => io.err(`xendeck soak: ${l}`),
     });
   } catch (e) {

@@ -49,6 +49,12 @@ describe('RSS flatness', () => {
     expect(Math.abs(sawing[0].change!)).toBeLessThan(0.05);
   });
 
+  it('memory given back is no growth: a process whose RSS drops after warm-up is flat', () => {
+    const f = rssFigures(series('host', Array.from({ length: 50 }, (_, i) => (i < 30 ? 150_000 : 100_000))), new Map(), 0.1)[0];
+    expect(f.change!).toBeLessThan(-0.3);
+    expect(f.flat).toBe(true);
+  });
+
   it('warm-up does not count: a process that fills up in its first fifth and then holds is flat', () => {
     const kbs = Array.from({ length: 50 }, (_, i) => (i < 8 ? 60_000 + i * 10_000 : 140_000));
     const f = rssFigures(series('helper', kbs), new Map(), 0.1)[0];

@@ -6,8 +6,12 @@
  * every pass of the demo played and shows its incidents, and the resident
  * memory of each long-lived process (the host with the simulator, the helper,
  * the QMP bridge of the Windows guest's device model) is flat within 10%:
- * mean over the last 20% of the run against the mean over 20–40% (after
- * warm-up).
+ * the mean over the last 20% of the run exceeds the mean over 20–40% (after
+ * warm-up) by 10% at most. The host's garbage is collected before each sample
+ * (through its inspector), so that RSS measures what it holds rather than how
+ * lazily V8 collects: left alone, V8 sometimes lets garbage grow the heap by
+ * 40 MB before a full collection (seen in 2 of 5 runs; heap snapshots showed
+ * the live heap flat).
  *
  * Speed: 50 (30 simulated minutes in about 40 s of real time on two cores).
  * The simulated clock lags rather than jumps when the machine is busy, so a
@@ -65,7 +69,7 @@ describe(`soak: the demo looped for ${MINUTES} simulated minutes at --speed ${SP
     expect(helper?.judged).toBe(true);
     for (const f of r.rss.filter((x) => x.judged)) {
       expect(f.samples, f.role).toBeGreaterThan(10);
-      expect(Math.abs(f.change ?? Infinity), `${f.role}: ${f.warmMeanKb} kB → ${f.endMeanKb} kB`).toBeLessThanOrEqual(0.1);
+      expect(f.change ?? Infinity, `${f.role}: ${f.warmMeanKb} kB → ${f.endMeanKb} kB`).toBeLessThanOrEqual(0.1);
     }
     // One helper for the whole run (it was never restarted), and no device model's QMP bridge left behind
     // by a pass: the Windows guest's (and, around its soft reset, the next one's) at most.
