@@ -24,7 +24,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'xendeck-sim-'));
   const { startSimulator } = await import('../sim/sim.ts');
   const sim = await startSimulator({ ...(file ? { scenario: file } : {}), dir, speed, ...(a.values.socket ? { socketPath: resolve(String(a.values.socket)) } : {}), ...(a.loop !== undefined ? { loop: a.loop } : {}) });
-  sim.events.on('pass', (p: { pass: number; of?: number }) => io.out(`pass ${p.pass}${p.of ? ` of ${p.of}` : ''} of the scenario begins`));
+  sim.events.on('pass', (p: { pass: number; of?: number }) => io.out(`scenario pass ${p.pass}${p.of ? ` of ${p.of}` : ''} begins`));
   io.out(`xenstore socket: ${sim.xenstoreSocket}`);
   io.out(`xl:              ${sim.xlPath}`);
   io.out(`qmp dir:         ${sim.qmpDir}`);

@@ -246,6 +246,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const stoppedP = new Promise<void>((r) => (onStop = r));
   const played = (async () => {
     await autostart;
+    // Looped: a turn of the event loop first, so that whoever started the simulator hears pass 1 too.
+    if (of !== 1) await new Promise((r) => setImmediate(r));
     for (;;) {
       passes++;
       if (of !== 1) {
