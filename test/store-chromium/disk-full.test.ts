@@ -55,7 +55,9 @@ describe('the store when the disk under IndexedDB is full (real Chromium, small 
     // The host seals 2,000 more: the 1 MiB left fills on the way (at about 1,300 records in all).
     const full = await call('seal', 2000, 100);
     expect(full.pause).not.toBeNull();
-    expect(full.pause!.detail).toMatch(/^the disk holding the browser profile is full \(/);
+    // Chromium names the full disk on the failing commit, or (on a loaded machine) aborts the transaction first
+    // without a cause; either way nothing of that batch was written and the store pauses. The retry below names it.
+    expect(full.pause!.detail).toMatch(/^(the disk holding the browser profile is full|the store could not commit) \(/);
     const kept = full.linkTail;
     expect(kept).toBeGreaterThanOrEqual(400);
     expect(kept).toBeLessThan(2400);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Dexie } from 'dexie';
-import { storageFullReason } from './storage-full.ts';
+import { abortedReason, storageFullReason } from './storage-full.ts';
 
 const quota = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
 
@@ -47,5 +47,16 @@ describe('storageFullReason: full storage told apart from other write failures',
     expect(storageFullReason(new Error('quota'))).toBeNull();
     expect(storageFullReason(undefined)).toBeNull();
     expect(storageFullReason('QuotaExceededError')).toBeNull();
+  });
+});
+
+describe('abortedReason: a transaction aborted without a named cause', () => {
+  it('an AbortError, bare or wrapped by Dexie, is a commit that did not happen; other errors are not', () => {
+    const dom = new DOMException('The transaction was aborted, so the request cannot be fulfilled.', 'AbortError');
+    expect(abortedReason(dom)).toBe('the store could not commit (AbortError: The transaction was aborted, so the request cannot be fulfilled.)');
+    expect(abortedReason(new Dexie.AbortError('Transaction aborted', dom))).toMatch(/^the store could not commit \(AbortError: /);
+    expect(abortedReason(new Dexie.ConstraintError('Key already exists in the object store.'))).toBeNull();
+    expect(abortedReason(new Error('aborted'))).toBeNull();
+    expect(abortedReason(undefined)).toBeNull();
   });
 });

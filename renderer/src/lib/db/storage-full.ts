@@ -61,6 +61,20 @@ function innermost(err: Named & { inner?: unknown }): Named {
   return err;
 }
 
+/**
+ * A write whose transaction was aborted with no cause the browser names (Chromium on a disk that
+ * is filling can abort a transaction before it says why): the batch was not written, and the same
+ * retry that waits out a full disk is the answer. Null for any other error.
+ */
+export function abortedReason(e: unknown): string | null {
+  let err = e as (Named & { inner?: unknown }) | null | undefined;
+  for (let i = 0; i < 4 && err && typeof err === 'object'; i++) {
+    if (err.name === 'AbortError') return clip(`the store could not commit (AbortError: ${(err.message ?? '').replace(/\s+/g, ' ').trim()})`, 400);
+    err = err.inner as typeof err;
+  }
+  return null;
+}
+
 function clip(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n - 1) + '…';
 }

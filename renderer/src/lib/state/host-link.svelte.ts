@@ -11,7 +11,7 @@ import type { HostView } from '../../../../machines/host/router.ts';
 import type { XRecord } from '../../../../machines/events/record.ts';
 import type { AppDb } from '../db/app-db.ts';
 import { appendEvents, type AppendResult } from '../db/append-event.ts';
-import { storageFullReason } from '../db/storage-full.ts';
+import { abortedReason, storageFullReason } from '../db/storage-full.ts';
 import { readStats, readTail } from '../db/meta.ts';
 import { rebuildIncidents } from '../db/projections/incidents.ts';
 import { ReplayEngine } from '../replay/replay-engine.ts';
@@ -200,7 +200,8 @@ export class HostLink {
     try {
       r = await appendEvents(this.db, records, anchor ? { anchor } : {});
     } catch (e) {
-      const why = storageFullReason(e);
+      // Storage full, or a transaction aborted without a cause: nothing of the batch was written; pause and retry.
+      const why = storageFullReason(e) ?? abortedReason(e);
       if (why === null) throw e;
       this.pause(why, records, anchor);
       return;
@@ -285,7 +286,7 @@ export class HostLink {
     } catch (e) {
       // Still paused whatever the failure: the host keeps the records, and a later retry may succeed.
       const why = storageFullReason(e);
-      if (why === null) {
+      if (why === null && abortedReason(e) === null) {
         const msg = String((e as Error)?.message ?? e);
         if (msg !== this.lastRetryError) this.opts.onError?.(e);
         this.lastRetryError = msg;
@@ -352,7 +353,7 @@ export class HostLink {
           // Keep the stored incident list (with people's notes) in step with what the machines found.
           // With storage full it is rebuilt on a later change; the records it is derived from are safe.
           await rebuildIncidents(this.db, this.engine).catch((e) => {
-            if (storageFullReason(e) === null) this.opts.onError?.(e);
+            if (storageFullReason(e) === null && abortedReason(e) === null) this.opts.onError?.(e);
           });
         }
       } while (this.again);
@@ -366,7 +367,7 @@ export class HostLink {
     try {
       return await this.engine.seek(this.tail);
     } catch (e) {
-      if (storageFullReason(e) === null) throw e;
+      if (storageFullReason(e) === null && abortedReason(e) === null) throw e;
       return new ReplayEngine(this.db, { persist: false }).seek(this.tail);
     }
   }
