@@ -83,9 +83,12 @@ export interface ExpectedIncident {
 export const DEMO_EXPECTED: ExpectedIncident[] = [{ kind: 'crash', name: 'db' }];
 
 /** The processes of a run, grouped by what they are. */
-export type Role = 'host' | 'helper' | 'qmp-bridge' | 'xl' | 'other';
-/** Roles judged for flatness: the long-lived processes of the run. */
-export const LONG_LIVED: readonly Role[] = ['host', 'helper', 'qmp-bridge'];
+export type Role = 'host' | 'helper' | 'qmp-bridge' | 'esbuild' | 'xl' | 'other';
+/**
+ * Roles judged for flatness: the long-lived processes of the run. `esbuild` is the TypeScript
+ * loader's transform service (the CLI runs the sources through tsx), a child of the host.
+ */
+export const LONG_LIVED: readonly Role[] = ['host', 'helper', 'qmp-bridge', 'esbuild'];
 
 export interface Sample {
   /** Real ms since the first sample. */
@@ -218,6 +221,7 @@ function roleOf(pid: number, root: number, parentOf: (pid: number) => number | u
   // The helper is the host's child; its own children (forked to run xl, before exec) are short-lived.
   if (/xendeck-helper/.test(cmd)) return parentOf(pid) === root ? 'helper' : 'xl';
   if (/fd-bridge\.py/.test(cmd)) return 'qmp-bridge';
+  if (/esbuild --service/.test(cmd)) return 'esbuild';
   if (/(^|\/)xl(\s|$)|sim\/xl\/xl/.test(cmd)) return 'xl';
   return 'other';
 }
@@ -367,6 +371,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   });
   const root = child.pid!;
   o.onServe?.(root);
+  // Interrupted: stop the serve process too (the run then ends as one whose serve exited early).
+  let interrupted = false;
+  const interrupt = () => {
+    interrupted = true;
+    child.kill('SIGTERM');
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   let stderrTail = '';
   let resolveInspector: (u: string) => void = () => {};
   const inspectorUrl = new Promise<string>((r) => (resolveInspector = r));
@@ -378,6 +390,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
 
   const passStarts: Array<{ pass: number; at: number }> = [];
+  let hasPlayed = false;
+  let lastTail: number | undefined;
   let resolveUrl: (u: string) => void = () => {};
   let resolvePlayed: () => void = () => {};
   const url = new Promise<string>((r) => (resolveUrl = r));
@@ -390,7 +404,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       passStarts.push({ pass: Number(p[1]), at: Number(p[2]) });
       progress(`pass ${p[1]} of ${expectedPasses} begins (${Math.round((Date.now() - realStart) / 1000)} s)`);
     }
-    if (/the scenario has played/.test(line)) resolvePlayed();
+    if (/the scenario has played/.test(line)) {
+      hasPlayed = true;
+      resolvePlayed();
+    }
   });
 
   // RSS sampling of every process under the serve child.
@@ -428,7 +445,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let collect: { socket: WebSocket; gc: () => Promise<void> } | undefined;
   let deadline: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    deadline = setTimeout(() => reject(new SoakError(`the soak did not finish within ${Math.round(timeoutMs / 1000)} s (${passStarts.length} of ${expectedPasses} passes begun)`)), timeoutMs);
+    deadline = setTimeout(() => {
+      const where = hasPlayed
+        ? `all passes played; the host's tail was ${lastTail ?? '?'}, the store's ${records.length ? records[records.length - 1].seq : 0}; the last record came ${Math.round((Date.now() - lastRecordAt) / 1000)} s ago`
+        : `${passStarts.length} of ${expectedPasses} passes begun, the last not yet over`;
+      reject(new SoakError(`the soak did not finish within ${Math.round(timeoutMs / 1000)} s (${where}; ${records.length} records)`));
+    }, timeoutMs);
   });
   const died = exited.then((code) => {
     throw new SoakError(`xendeck serve exited early (code ${code}): ${stderrTail.trim().split('\n').slice(-3).join(' | ')}`);
@@ -489,9 +511,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await race(played);
     progress(`all ${expectedPasses} passes played (${Math.round((Date.now() - realStart) / 1000)} s); waiting for the last records`);
     // The last records: nothing pending in the host, and nothing new for a moment.
+    let lastNote = Date.now();
     for (;;) {
       const st = await race(api.status());
-      if (st.pending === 0 && Date.now() - lastRecordAt > 1500) break;
+      lastTail = st.tail.seq;
+      if (Date.now() - lastNote > 5000) {
+        lastNote = Date.now();
+        progress(`still waiting: the host's tail is ${st.tail.seq}, the store holds ${tail().seq}; helper ${st.helper}, recording ${st.recordingState ?? 'normal'}`);
+      }
+      // The host's `pending` counts its outbox, which keeps acked records until its saved state covers
+      // them (at the next ack after its save interval): the store holding the host's tail is the test.
+      if (st.tail.seq === tail().seq && Date.now() - lastRecordAt > 1500) break;
       await race(new Promise((r) => setTimeout(r, 250)));
     }
     // The sampling loop ends after its current pause (at most one sample interval).
@@ -500,7 +530,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await collect?.gc();
     sample();
     realMs = Date.now() - realStart;
+  } catch (e) {
+    if (interrupted) throw new SoakError('interrupted: the serve process was stopped');
+    throw e;
   } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
     stopSampling = true;
     if (sampler) clearTimeout(sampler);
     inspector?.close();
@@ -554,9 +589,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
 
     const rss = rssFigures(samples, pidsSeen, tolerance);
-    for (const role of LONG_LIVED.filter((r) => r !== 'qmp-bridge')) if (!rss.some((f) => f.role === role)) problems.push(`no ${role} process was seen`);
+    for (const role of (['host', 'helper'] as const)) if (!rss.some((f) => f.role === role)) problems.push(`no ${role} process was seen`);
     for (const f of rss) {
-      if (f.judged && !f.flat && f.change === null && f.role === 'qmp-bridge') continue; // none alive in a window: nothing to compare
+      if (f.judged && !f.flat && f.change === null && f.role !== 'host' && f.role !== 'helper') continue; // none alive in a window: nothing to compare
       if (f.judged && !f.flat) problems.push(`RSS of ${f.role} is not flat: ${f.warmMeanKb} kB after warm-up, ${f.endMeanKb} kB at the end (${pct(f.change)}, tolerance ${tolerance * 100}%)`);
     }
     const simulatedMs = records.length ? records[records.length - 1].ts - records[0].ts : 0;
