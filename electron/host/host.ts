@@ -153,6 +153,8 @@ export class LiveHost {
   private lastTs = 0;
   private savedSeq = 0;
   private lastSave = 0;
+  /** Saves the host state a while after an ack it did not cover, so an idle outbox empties. */
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private storeAcked = 0;
   private readyWaiters: (() => void)[] = [];
   private statusListeners = new Set<(s: HostStatus) => void>();
@@ -224,6 +226,7 @@ export class LiveHost {
     if (!this.started || this.stopping) return;
     this.stopping = true;
     clearInterval(this.tickTimer);
+    clearTimeout(this.saveTimer);
     clearTimeout(this.lifeTimer);
     this.lifecycle.send({ type: 'helper.stop', ts: this.ts(), seq: this.seq() });
     const c = this.client;
@@ -267,8 +270,11 @@ export class LiveHost {
     };
   }
 
+  /** Records sealed and not yet acked by a store (the outbox may still hold acked ones until the host state is saved). */
   private pendingCount(): number {
-    return this.outbox ? this.outbox.size + this.batch.length + this.unwritten.length : 0;
+    if (!this.outbox) return 0;
+    const top = this.recorder?.chain.last.seq ?? this.outbox.tail?.seq ?? 0;
+    return Math.max(0, top - Math.max(this.storeAcked, this.outbox.acked.seq));
   }
 
   /** The record clock now (what the next record's ts will be at least): for observations made outside the helper. */
@@ -360,6 +366,16 @@ export class LiveHost {
     if (now < this.lastSave) this.lastSave = now; // the wall clock went back: count the interval from here
     if (this.storeAcked > this.savedSeq && now - this.lastSave >= this.o.saveEveryMs) this.saveState();
     const n = this.outbox.ack(Math.min(this.storeAcked, this.savedSeq));
+    if (this.storeAcked > this.savedSeq && this.saveTimer === undefined && !this.stopping) {
+      this.saveTimer = setTimeout(() => {
+        this.saveTimer = undefined;
+        if (this.stopping || this.storeAcked <= this.savedSeq) return;
+        this.saveState();
+        this.outbox.ack(Math.min(this.storeAcked, this.savedSeq));
+        this.checkPressure();
+      }, this.o.saveEveryMs);
+      this.saveTimer.unref?.();
+    }
     // A store that acks may take more.
     for (const st of this.sinks.values()) this.pump(st);
     this.checkPressure();

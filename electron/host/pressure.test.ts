@@ -89,6 +89,22 @@ describe('a store that does not keep up', () => {
   });
 });
 
+describe('an idle outbox', () => {
+  it('pending counts what no store acked; acked records leave the outbox once the state is saved, even with no later ack', async () => {
+    const xen = xenWithDomain();
+    const host = makeHost(xen, { saveEveryMs: 150 });
+    const sink = new CollectingSink();
+    await host.start();
+    host.connect(sink, { seq: 0, hash: ZERO_HASH });
+    await host.whenReady();
+    host.flush();
+    expect(host.status().pending).toBe(sink.last.seq);
+    host.ack(sink.last.seq);
+    expect(host.status().pending).toBe(0);
+    await until(() => (host as unknown as { outbox: Outbox }).outbox.size === 0, 'the outbox emptied by the delayed save');
+  });
+});
+
 describe('a store that acks inside push', () => {
   it('gets each record once, in order (an ack during a push does not send the same records again)', async () => {
     const xen = xenWithDomain();
