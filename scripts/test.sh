@@ -26,6 +26,9 @@ if [ -f native/Makefile ]; then
   make -s -C native check
 fi
 
+echo "== load and soak (one at a time)"
+npx vitest run --config test/pressure.vitest.config.ts
+
 if [ -d test/e2e ] && ls test/e2e/*.test.ts >/dev/null 2>&1; then
   echo "== end-to-end (Chromium)"
   npx vitest run --config test/e2e/vitest.config.ts
