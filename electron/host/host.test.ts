@@ -1,15 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChainChecker } from '../../machines/events/chain.ts';
-import { ZERO_HASH, type XRecord } from '../../machines/events/record.ts';
-import { recordProblem } from '../../machines/events/validate.ts';
+import { ZERO_HASH } from '../../machines/events/record.ts';
 import { replay } from '../../machines/host/replay.ts';
 import { ALL_BINDINGS } from '../../machines/host/bindings.ts';
-import { nodeSha256Hex } from '../shared/bundle-io.ts';
 import { FakeXen } from './fake-helper.ts';
 import { LiveHost, STATE_FILE, type HostOptions } from './host.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CollectingSink, tempDir, until } from './test-support.ts';
+import { CollectingSink, checkChain, tempDir, until } from './test-support.ts';
 
 const UUID = '6f1c0a52-3b7e-4c1d-9a8e-2f4b5c6d7e8f';
 
@@ -48,13 +45,6 @@ function dir(): string {
   return t.dir;
 }
 
-function checkChain(recs: XRecord[], start = { seq: 1, prev: ZERO_HASH }): void {
-  const c = new ChainChecker(start, nodeSha256Hex);
-  for (const r of recs) {
-    expect(recordProblem(r)).toBeNull();
-    expect(c.check(r)).toBeNull();
-  }
-}
 
 describe('live host', () => {
   it('records the initial scan in order with a valid chain, then helper.status up', async () => {

@@ -810,15 +810,21 @@ export class LiveHost {
       this.downRecorded = true;
     }
     this.gapOpen = true;
-    this.session++; // the old session's events and exit are not history
+    const c = this.dropSession();
+    this.lifecycle.send({ type: 'helper.stop', ts: this.ts(), seq: this.seq() });
+    if (c) void c.close();
+    this.lifecycle.send({ type: 'helper.start', ts: this.ts(), seq: this.seq() });
+  }
+
+  /** Let go of the helper session on purpose: its later events and its exit are not history. Returns its client, to close. */
+  private dropSession(): HelperClient | null {
+    this.session++;
     const c = this.client;
     this.client = null;
     this.ready = false;
     for (const fn of this.scanWaiters.values()) fn(true);
     this.scanWaiters.clear();
-    this.lifecycle.send({ type: 'helper.stop', ts: this.ts(), seq: this.seq() });
-    if (c) void c.close();
-    this.lifecycle.send({ type: 'helper.start', ts: this.ts(), seq: this.seq() });
+    return c;
   }
 
   private waitScan(root: string): Promise<boolean> {
@@ -961,12 +967,7 @@ export class LiveHost {
     this.guestFilter.setShedding(true);
     this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data: { state: 'paused', reason, gap: true, pending: this.pendingCount(), bytes: this.outbox.bytes, detail } }]);
     this.restartOnResume = this.lifeState === 'starting' || this.lifeState === 'up' || this.lifeState === 'backoff';
-    this.session++; // the stopped session's events and exit are not history
-    const c = this.client;
-    this.client = null;
-    this.ready = false;
-    for (const fn of this.scanWaiters.values()) fn(true);
-    this.scanWaiters.clear();
+    const c = this.dropSession();
     this.gapOpen = true;
     this.downRecorded = true;
     if (this.restartOnResume) this.lifecycle.send({ type: 'helper.stop', ts: this.ts(), seq: this.seq() });

@@ -7,16 +7,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { ChainChecker } from '../../machines/events/chain.ts';
 import { ZERO_HASH, type XRecord } from '../../machines/events/record.ts';
-import { recordProblem } from '../../machines/events/validate.ts';
 import { replay } from '../../machines/host/replay.ts';
 import { ALL_BINDINGS } from '../../machines/host/bindings.ts';
-import { nodeSha256Hex } from '../shared/bundle-io.ts';
 import { FakeXen } from './fake-helper.ts';
 import { LiveHost, type HostOptions } from './host.ts';
 import { Outbox, isDiskFull } from './outbox.ts';
-import { CollectingSink, tempDir, until } from './test-support.ts';
+import { CollectingSink, checkChain, tempDir, until } from './test-support.ts';
 
 const hosts: LiveHost[] = [];
 const cleanups: (() => void)[] = [];
@@ -58,13 +55,6 @@ class SlowSink extends CollectingSink {
 
 const statusRecs = (recs: XRecord[]) => recs.filter((r) => r.type === 'recording.status').map((r) => r.data as { state: string; reason: string; gap: boolean; detail?: string });
 
-function checkChain(recs: XRecord[]): void {
-  const c = new ChainChecker({ seq: 1, prev: ZERO_HASH }, nodeSha256Hex);
-  for (const r of recs) {
-    expect(recordProblem(r)).toBeNull();
-    expect(c.check(r)).toBeNull();
-  }
-}
 
 describe('a store that does not keep up', () => {
   it('gets at most maxInFlight records beyond what it acked, and more as it acks', async () => {

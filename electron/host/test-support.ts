@@ -2,7 +2,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { XRecord } from '../../machines/events/record.ts';
+import { expect } from 'vitest';
+import { ChainChecker } from '../../machines/events/chain.ts';
+import { ZERO_HASH, type XRecord } from '../../machines/events/record.ts';
+import { recordProblem } from '../../machines/events/validate.ts';
+import { nodeSha256Hex } from '../shared/bundle-io.ts';
 import type { HostStatus } from '../shared/ipc-contract.std.ts';
 import type { RecordSink } from './host.ts';
 
@@ -17,6 +21,15 @@ export async function until(cond: () => boolean, what: string, ms = 5000): Promi
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Every record fits the schema and the chain holds from `start`. */
+export function checkChain(recs: XRecord[], start = { seq: 1, prev: ZERO_HASH }): void {
+  const c = new ChainChecker(start, nodeSha256Hex);
+  for (const r of recs) {
+    expect(recordProblem(r)).toBeNull();
+    expect(c.check(r)).toBeNull();
   }
 }
 
