@@ -5,23 +5,19 @@
  * flags the jump and gives the offset that recovers wall time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import type { XRecord } from '../../machines/events/record.ts';
 import { ensureHelper } from '../host/support.ts';
-import { cli, pathOf, recordCli, records, scenarioFile, tempDir } from './support.ts';
+import { cli, pathOf, recordScenario } from './support.ts';
 
-let tmp: ReturnType<typeof tempDir>;
 let file: string;
 let recs: XRecord[];
+let cleanup: (() => void) | undefined;
 
 beforeAll(async () => {
   ensureHelper();
-  tmp = tempDir();
-  file = join(tmp.dir, 'clock-back.jsonl');
-  await recordCli(scenarioFile('fault-clock-back'), file);
-  recs = await records(file);
+  ({ file, recs, cleanup } = await recordScenario('fault-clock-back'));
 }, 50_000);
-afterAll(() => tmp?.cleanup());
+afterAll(() => cleanup?.());
 
 describe('fault: the wall clock steps back an hour', () => {
   it('xendeck verify passes on the recording', async () => {

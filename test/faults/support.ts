@@ -32,6 +32,14 @@ export function recordCli(scenario: string, out: string, speed = 8): Promise<str
   });
 }
 
+/** Records a fault scenario with `xendeck record --sim` into a temp dir: the bundle's path and records, and the cleanup. */
+export async function recordScenario(name: string, speed = 8): Promise<{ file: string; recs: XRecord[]; cleanup: () => void }> {
+  const tmp = tempDir();
+  const file = join(tmp.dir, `${name}.jsonl`);
+  await recordCli(scenarioFile(name), file, speed);
+  return { file, recs: await records(file), cleanup: tmp.cleanup };
+}
+
 export async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';

@@ -6,26 +6,22 @@
  * written meanwhile must be reconciled by the rescan.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import type { XRecord } from '../../machines/events/record.ts';
 import { ensureHelper } from '../host/support.ts';
-import { cli, pathOf, recordCli, records, scenarioFile, statuses, tempDir } from './support.ts';
+import { cli, pathOf, recordScenario, statuses } from './support.ts';
 
 const PHASE = '/local/domain/1/data/phase';
 const AFTER = '/local/domain/1/data/after';
 
-let tmp: ReturnType<typeof tempDir>;
 let file: string;
 let recs: XRecord[];
+let cleanup: (() => void) | undefined;
 
 beforeAll(async () => {
   ensureHelper();
-  tmp = tempDir();
-  file = join(tmp.dir, 'xenstored-restart.jsonl');
-  await recordCli(scenarioFile('fault-xenstored-restart'), file);
-  recs = await records(file);
+  ({ file, recs, cleanup } = await recordScenario('fault-xenstored-restart'));
 }, 50_000);
-afterAll(() => tmp?.cleanup());
+afterAll(() => cleanup?.());
 
 describe('fault: xenstored restarted mid-scenario', () => {
   it('xendeck verify passes on the recording', async () => {
