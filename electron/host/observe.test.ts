@@ -82,6 +82,19 @@ describe('observer', () => {
     expect(o.dmStatus({ domid: 4, alive: false })).toEqual([]);
   });
 
+  it('an xl line naming its domid keeps it, even when the name has passed to a new domain meanwhile', () => {
+    const o = new Observer(() => 1000);
+    o.watch({ path: '/local/domain/175/name', value: 'db' });
+    o.watch({ path: '/local/domain/175/vm', value: '/vm/6f1c0a52-3b7e-4c1d-9a8e-2f4b5c6d7e8f' });
+    const late = o.logLine({ kind: 'xl', name: 'db', line: 'Domain 165 has shut down, reason code 3 0x3' });
+    expect(late).toHaveLength(1);
+    expect(late[0].domid).toBe(165);
+    expect(late[0].uuid).toBeUndefined();
+    expect(late[0].data).toMatchObject({ domid: 165, name: 'db' });
+    // A line that names no domid goes by the name, as before.
+    expect(o.logLine({ kind: 'xl', name: 'db', line: 'Action for shutdown reason code 3 is restart' })[0].domid).toBe(175);
+  });
+
   it('records only log lines the parsers recognise, with the domid found by name', () => {
     const { o } = observer();
     o.watch({ path: '/local/domain/7/name', value: 'win10' });

@@ -226,7 +226,10 @@ export class Observer {
     const recognised =
       ev.kind === 'hotplug' ? ev.line.trim() !== '' : ev.kind === 'xl' ? parseXlLogLine(ev.line) !== null || parseXlStep(ev.line) !== undefined : parsePlatformLine(ev.line) !== undefined;
     if (!recognised) return [];
-    let domid = ev.name !== undefined ? this.domidOfName(ev.name) : undefined;
+    // A line that names its domain ("Domain 165 has shut down…") belongs to that domid, even when it
+    // arrives after the name has passed to a new domain (xl's monitor logs into the name's file).
+    const said = ev.kind === 'xl' ? parseXlLogLine(ev.line) : null;
+    let domid = said && 'domid' in said ? said.domid : ev.name !== undefined ? this.domidOfName(ev.name) : undefined;
     // A stub domain's device model log is named after its guest with "-dm".
     if (domid === undefined && ev.name?.endsWith('-dm')) domid = this.domidOfName(ev.name.slice(0, -3));
     const data = { file: ev.kind, ...(domid !== undefined ? { domid } : {}), ...(ev.name ? { name: ev.name } : {}), line: ev.line };

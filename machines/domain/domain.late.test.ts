@@ -45,4 +45,25 @@ describe('xl log lines that arrive after the domain is gone', () => {
     for (const x of recs) r.apply(x);
     expect(r.actorState(domainActorId(U))).toBe('shutdown.crash');
   });
+
+  it('a late line naming the old domid reaches the old domain, not the new one holding its name', () => {
+    const U2 = '0d8f3c2e-5b1a-4e7c-9f00-7a6b5c4d3e2f';
+    const r = new HostRouter([domainBinding]);
+    seq = 0;
+    const recs = [
+      rec('xs.write', { path: '/local/domain/1/vm', value: `/vm/${U}` }),
+      rec('xs.write', { path: '/local/domain/1/name', value: 'db' }),
+      rec('xs.introduce', { domid: 1 }),
+      rec('xs.rm', { path: '/local/domain/1' }),
+      rec('xs.release', { domid: 1 }),
+      // db is created again as domid 2 before xl's monitor of domid 1 writes its lines.
+      rec('xs.write', { path: '/local/domain/2/vm', value: `/vm/${U2}` }),
+      rec('xs.write', { path: '/local/domain/2/name', value: 'db' }),
+      rec('xs.introduce', { domid: 2 }),
+      { ...rec('log.line', { file: 'xl', domid: 1, name: 'db', line: 'Domain 1 has shut down, reason code 3 0x3' }), domid: 1 },
+    ];
+    for (const x of recs) r.apply(x);
+    expect(r.incidents.map((i) => [i.kind, i.actor])).toEqual([['crash', domainActorId(U)]]);
+    expect(r.actorState(domainActorId(U2))).toBe('running');
+  });
 });
