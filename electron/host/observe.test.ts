@@ -82,6 +82,39 @@ describe('observer', () => {
     expect(o.dmStatus({ domid: 4, alive: false })).toEqual([]);
   });
 
+  it('removals forget exactly the subtree, at any depth, and name lookups follow (indexed by domain)', () => {
+    const o = new Observer(() => 1000);
+    for (const d of [3, 4, 31]) {
+      o.watch({ path: `/local/domain/${d}`, value: '' });
+      o.watch({ path: `/local/domain/${d}/name`, value: `g${d}` });
+      o.watch({ path: `/local/domain/${d}/device/vbd/51712/state`, value: '4' });
+      o.watch({ path: `/local/domain/${d}/device/vif/0/state`, value: '4' });
+    }
+    o.watch({ path: '/vm/6f1c0a52-3b7e-4c1d-9a8e-2f4b5c6d7e8f/name', value: 'g3' });
+    o.watch({ path: '/libxl/3/type', value: 'pvh' });
+    expect(o.domidOfName('g31')).toBe(31);
+    expect(o.watch({ path: '/local/domain/3/device/vbd', value: null }).map((r) => r.data)).toEqual([{ path: '/local/domain/3/device/vbd' }]);
+    expect(o.read('/local/domain/3/device/vbd/51712/state')).toBeUndefined();
+    expect(o.read('/local/domain/3/device/vif/0/state')).toBe('4');
+    expect(o.read('/local/domain/31/device/vbd/51712/state')).toBe('4');
+    // A removal of nothing known is not recorded.
+    expect(o.watch({ path: '/local/domain/3/device/vbd', value: null })).toEqual([]);
+    // /local/domain/3 is not a prefix of /local/domain/31.
+    o.watch({ path: '/local/domain/3', value: null });
+    expect(o.read('/local/domain/31/name')).toBe('g31');
+    expect(o.domidOfName('g3')).toBeUndefined();
+    expect(o.domainNames()).toEqual(['g31', 'g4']);
+    // Above the domains: every domain at once, nothing else.
+    expect(o.watch({ path: '/local/domain', value: null })).toHaveLength(1);
+    expect(o.domainNames()).toEqual([]);
+    expect(o.read('/libxl/3/type')).toBe('pvh');
+    expect(o.nodeCount).toBe(2);
+    // The same after a restart through toJSON/fromJSON.
+    const again = Observer.fromJSON(o.toJSON(), () => 1000);
+    expect(again.watch({ path: '/vm', value: null })).toHaveLength(1);
+    expect(again.nodeCount).toBe(1);
+  });
+
   it('an xl line naming its domid keeps it, even when the name has passed to a new domain meanwhile', () => {
     const o = new Observer(() => 1000);
     o.watch({ path: '/local/domain/175/name', value: 'db' });

@@ -30,10 +30,23 @@ export interface ObserverJson {
 }
 
 const DOMAIN_RE = /^\/local\/domain\/(\d+)(?:\/|$)/;
+const DOMAIN_TOP_RE = /^\/local\/domain\/(\d+)$/;
+
+/** The subtree a path is indexed under: `/local/domain/<id>`, or the first two segments of any other path (`/vm/<uuid>`, `/libxl/<id>`). */
+function subtreeOf(path: string): string {
+  const parts = path.split('/');
+  return parts.slice(0, parts[1] === 'local' && parts[2] === 'domain' ? 4 : 3).join('/');
+}
 const VM_RE = /^\/vm\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 export class Observer {
   private values = new Map<string, string>();
+  /**
+   * The paths of `values` by subtree (`/local/domain/<id>`, `/vm/<uuid>`, `/libxl/<id>`, …): a removal
+   * or a name lookup looks at one domain's nodes, not at every node of the host (a hundred guests
+   * torn down at once would otherwise cost a scan of the whole tree per removed node).
+   */
+  private bySubtree = new Map<string, Set<string>>();
   private introduced = new Set<number>();
   private dominfo = new Map<number, string>();
   /** Device models' liveness as last recorded (or seen, for a first sighting that answers). */
@@ -59,10 +72,9 @@ export class Observer {
 
   /** domid of a domain name, from `/local/domain/<id>/name`. */
   domidOfName(name: string): number | undefined {
-    for (const [p, v] of this.values) {
-      if (v !== name || !p.endsWith('/name')) continue;
-      const m = /^\/local\/domain\/(\d+)\/name$/.exec(p);
-      if (m) return Number(m[1]);
+    for (const top of this.bySubtree.keys()) {
+      const m = DOMAIN_TOP_RE.exec(top);
+      if (m && this.values.get(`${top}/name`) === name) return Number(m[1]);
     }
     return undefined;
   }
@@ -70,7 +82,10 @@ export class Observer {
   /** Names of the domains seen, for the log tails. */
   domainNames(): string[] {
     const out = new Set<string>();
-    for (const [p, v] of this.values) if (/^\/local\/domain\/\d+\/name$/.test(p) && v) out.add(v);
+    for (const top of this.bySubtree.keys()) {
+      const v = DOMAIN_TOP_RE.test(top) ? this.values.get(`${top}/name`) : undefined;
+      if (v) out.add(v);
+    }
     return [...out].sort();
   }
 
@@ -125,20 +140,41 @@ export class Observer {
 
   private written(path: string, value: string): Obs[] {
     if (this.values.get(path) === value) return [];
-    this.values.set(path, value);
+    this.setValue(path, value);
     return [this.obs('xs', 'xs.write', { path, value }, domidOfPath(path))];
   }
 
   private removed(path: string): Obs[] {
-    let had = this.values.delete(path);
+    return this.removeSubtree(path) ? [this.obs('xs', 'xs.rm', { path }, domidOfPath(path))] : [];
+  }
+
+  private setValue(path: string, value: string): void {
+    this.values.set(path, value);
+    const top = subtreeOf(path);
+    let set = this.bySubtree.get(top);
+    if (!set) this.bySubtree.set(top, (set = new Set()));
+    set.add(path);
+  }
+
+  /** Forget `path` and everything below it; whether anything was known. */
+  private removeSubtree(path: string): boolean {
+    const top = subtreeOf(path);
     const prefix = path + '/';
-    for (const p of [...this.values.keys()]) {
-      if (p.startsWith(prefix)) {
+    let had = false;
+    // A path above the subtrees (`/local/domain`, `/vm`) spans several of them.
+    const tops = top === path || top.startsWith(prefix) ? [...this.bySubtree.keys()].filter((t) => t === path || t.startsWith(prefix)) : [top];
+    for (const t of tops) {
+      const set = this.bySubtree.get(t);
+      if (!set) continue;
+      for (const p of [...set]) {
+        if (p !== path && !p.startsWith(prefix) && t !== path && !t.startsWith(prefix)) continue;
         this.values.delete(p);
+        set.delete(p);
         had = true;
       }
+      if (set.size === 0) this.bySubtree.delete(t);
     }
-    return had ? [this.obs('xs', 'xs.rm', { path }, domidOfPath(path))] : [];
+    return had;
   }
 
   // Domains ----------------------------------------------------------------------
@@ -243,7 +279,7 @@ export class Observer {
     const d = rec.data as any;
     switch (rec.type) {
       case 'xs.write':
-        this.values.set(d.path, d.value);
+        this.setValue(d.path, d.value);
         break;
       case 'xs.rm':
         this.removed(d.path);
@@ -271,7 +307,7 @@ export class Observer {
 
   static fromJSON(j: ObserverJson, now: () => number): Observer {
     const o = new Observer(now);
-    o.values = new Map(j.values);
+    for (const [p, v] of j.values) o.setValue(p, v);
     o.introduced = new Set(j.introduced);
     o.dominfo = new Map(j.dominfo);
     return o;
