@@ -141,6 +141,21 @@ describe('domainIncident', () => {
     expect(hit).toEqual({ kind: 'crash-restart', summary: 'web crashed as domid 5 and was restarted as domid 6 (on_crash=restart)', start: 40 });
   });
 
+  it('after on_crash=preserve or destroy, the domain created again under its uuid is not a crash-restart (a person did it); rename-restart is', () => {
+    const again = (crash: string) =>
+      domainIncident({
+        ...base,
+        from: 'gone',
+        to: 'running',
+        seq: 90,
+        context: { ...ctx, domid: 15, previousDomid: 5, restartAfterReason: 'crash', restartRunningSeq: 90, onActions: { crash } },
+      });
+    expect(again('preserve')).toBeNull();
+    expect(again('destroy')).toBeNull();
+    expect(again('coredump-destroy')).toBeNull();
+    expect(again('rename-restart')).toMatchObject({ kind: 'crash-restart' });
+  });
+
   it('a reboot restart, a pause and an unpause are not incidents', () => {
     expect(domainIncident({ ...base, from: 'gone', to: 'running', seq: 60, context: { ...ctx, restartAfterReason: 'reboot', restartRunningSeq: 60 } })).toBeNull();
     expect(domainIncident({ ...base, from: 'running', to: 'paused', seq: 60, context: ctx })).toBeNull();

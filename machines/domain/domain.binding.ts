@@ -180,6 +180,9 @@ function crashSummary(c: DomainContext, reason: 'crash' | 'watchdog'): string {
   return `${label(c)} (domid ${c.domid}) ${what}; ${then}`;
 }
 
+/** xl's on_crash actions that re-create the domain. */
+const RESTART_ACTIONS: ReadonlySet<string> = new Set(['restart', 'rename-restart']);
+
 /** Incidents of a domain transition (called by the router after each state change). */
 export function domainIncident(t: TransitionInfo): IncidentHit | null {
   const c = t.context as DomainContext;
@@ -202,6 +205,9 @@ export function domainIncident(t: TransitionInfo): IncidentHit | null {
   }
   if (t.to === 'running' && c.restartRunningSeq === t.seq && c.restartAfterReason === 'crash') {
     const action = c.onActions.crash ?? c.lastAction;
+    // xl restarts only for on_crash=restart or rename-restart: after preserve or destroy, a new domid
+    // under the same uuid is a person creating the domain again, not a restart after the crash.
+    if (action !== undefined && !RESTART_ACTIONS.has(action)) return null;
     return {
       kind: 'crash-restart',
       summary:
