@@ -365,13 +365,13 @@ export class LiveHost {
     const now = this.o.now();
     if (now < this.lastSave) this.lastSave = now; // the wall clock went back: count the interval from here
     if (this.storeAcked > this.savedSeq && now - this.lastSave >= this.o.saveEveryMs) this.saveState();
-    const n = this.outbox.ack(Math.min(this.storeAcked, this.savedSeq));
+    const n = this.releaseSaved();
     if (this.storeAcked > this.savedSeq && this.saveTimer === undefined && !this.stopping) {
       this.saveTimer = setTimeout(() => {
         this.saveTimer = undefined;
         if (this.stopping || this.storeAcked <= this.savedSeq) return;
         this.saveState();
-        this.outbox.ack(Math.min(this.storeAcked, this.savedSeq));
+        this.releaseSaved();
         this.checkPressure();
       }, this.o.saveEveryMs);
       this.saveTimer.unref?.();
@@ -380,6 +380,11 @@ export class LiveHost {
     for (const st of this.sinks.values()) this.pump(st);
     this.checkPressure();
     return n;
+  }
+
+  /** Let acked records the saved state covers leave the outbox; returns how many left. */
+  private releaseSaved(): number {
+    return this.outbox.ack(Math.min(this.storeAcked, this.savedSeq));
   }
 
   /**
@@ -767,7 +772,7 @@ export class LiveHost {
       : { state: 'up', gap: false };
     this.observe([{ ts: this.ts(), src: 'helper', type: 'helper.status', data: status }]);
     if (this.resumeNote) {
-      this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data: { state: 'resumed', reason: this.resumeNote, gap: true, pending: this.pendingCount(), bytes: this.outbox.bytes } }]);
+      this.noteRecording('resumed', this.resumeNote, true);
       this.resumeNote = undefined;
     }
     this.gapOpen = false;
@@ -932,9 +937,7 @@ export class LiveHost {
   /** Shed, pause or resume by how full the outbox is (electron/host/README.md, "Backpressure"). */
   private checkPressure(): void {
     if (!this.recorder || this.stopping) return;
-    const level = Math.max(this.outbox.size / this.cap.records, this.outbox.bytes / this.cap.bytes);
-    const note = (state: 'shedding' | 'normal', reason: 'outbox-high'): void =>
-      this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data: { state, reason, gap: false, pending: this.pendingCount(), bytes: this.outbox.bytes } }]);
+    const level = this.fullness();
     if (this.pressure === 'paused') {
       if (this.pauseReason === 'outbox-full' && level < SHED_AT) this.resumeRecording();
       return;
@@ -945,14 +948,25 @@ export class LiveHost {
       this.pressure = 'shedding';
       this.guestFilter.setShedding(true);
       this.log('warn', `the outbox is over ${SHED_AT * 100}% full: guest input is summarised until it drains`);
-      note('shedding', 'outbox-high');
+      this.noteRecording('shedding', 'outbox-high', false);
       this.emitStatus();
     } else if (this.pressure === 'shedding' && level < SHED_UNTIL) {
       this.pressure = 'normal';
       this.guestFilter.setShedding(false);
-      note('normal', 'outbox-high');
+      this.noteRecording('normal', 'outbox-high', false);
       this.emitStatus();
     }
+  }
+
+  /** How full the outbox is: the larger of its two fractions (records, bytes) of the cap. */
+  private fullness(): number {
+    return Math.max(this.outbox.size / this.cap.records, this.outbox.bytes / this.cap.bytes);
+  }
+
+  /** Record a step of the backpressure policy (`recording.status`), with what the outbox holds. */
+  private noteRecording(state: 'shedding' | 'normal' | 'paused' | 'resumed', reason: 'outbox-high' | PauseReason, gap: boolean, detail?: string): void {
+    const data = { state, reason, gap, pending: this.pendingCount(), bytes: this.outbox.bytes, ...(detail !== undefined ? { detail } : {}) };
+    this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data }]);
   }
 
   /** Stop observing (a gap): the helper is stopped so nothing piles up; commands are refused. */
@@ -965,7 +979,7 @@ export class LiveHost {
     // What the guest input limits hold goes in before the gap.
     this.seal(this.guestFilter.drain(this.clockNow()));
     this.guestFilter.setShedding(true);
-    this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data: { state: 'paused', reason, gap: true, pending: this.pendingCount(), bytes: this.outbox.bytes, detail } }]);
+    this.noteRecording('paused', reason, true, detail);
     this.restartOnResume = this.lifeState === 'starting' || this.lifeState === 'up' || this.lifeState === 'backoff';
     const c = this.dropSession();
     this.gapOpen = true;
@@ -978,8 +992,7 @@ export class LiveHost {
   /** The cause of the pause has cleared: observe again, starting with a reconciling scan. */
   private resumeRecording(): void {
     const reason = this.pauseReason!;
-    const level = Math.max(this.outbox.size / this.cap.records, this.outbox.bytes / this.cap.bytes);
-    this.pressure = level >= SHED_UNTIL ? 'shedding' : 'normal';
+    this.pressure = this.fullness() >= SHED_UNTIL ? 'shedding' : 'normal';
     this.guestFilter.setShedding(this.pressure === 'shedding');
     this.pauseReason = undefined;
     this.pauseDetail = undefined;
@@ -990,7 +1003,7 @@ export class LiveHost {
       this.lifecycle.send({ type: 'helper.start', ts: this.ts(), seq: this.seq() });
     } else {
       // The helper was not running (given up): nothing to reconcile through it.
-      this.observe([{ ts: this.ts(), src: 'host', type: 'recording.status', data: { state: 'resumed', reason, gap: true, pending: this.pendingCount(), bytes: this.outbox.bytes } }]);
+      this.noteRecording('resumed', reason, true);
       this.resumeNote = undefined;
     }
     this.emitStatus();
