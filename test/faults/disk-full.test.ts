@@ -14,10 +14,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { XRecord } from '../../machines/events/record.ts';
 import { ensureHelper } from '../host/support.ts';
-import { ROOT, cli, pathOf, records, scenarioFile, statuses, tempDir } from './support.ts';
+import { ROOT, cli, pathOf, recordingStatuses, records, scenarioFile, statuses, tempDir } from './support.ts';
 
-type Rs = XRecord & { data: { state: string; reason: string; gap: boolean; detail?: string } };
-const recordingStatus = (recs: XRecord[]): Rs[] => recs.filter((r) => r.type === 'recording.status') as Rs[];
 const writes = (recs: XRecord[], path: string): XRecord[] => recs.filter((r) => r.type === 'xs.write' && pathOf(r) === path);
 
 /** `xendeck record` with its data dir on a fresh tmpfs of `size`, in a mount namespace of its own. */
@@ -53,7 +51,7 @@ describe('fault: the disk under the outbox fills up, then space returns', () => 
   });
 
   it('recording paused once with the reason, and said so while it happened', () => {
-    const rs = recordingStatus(recs);
+    const rs = recordingStatuses(recs);
     expect(rs.map((r) => [r.data.state, r.data.reason])).toEqual([
       ['paused', 'disk-full'],
       ['resumed', 'disk-full'],
@@ -64,7 +62,7 @@ describe('fault: the disk under the outbox fills up, then space returns', () => 
   });
 
   it('everything sealed before the disk filled is there, before the pause', () => {
-    const pausedSeq = recordingStatus(recs)[0].seq;
+    const pausedSeq = recordingStatuses(recs)[0].seq;
     expect(writes(recs, '/local/domain/1/data/phase')[0].data).toMatchObject({ value: 'before-full' });
     expect(writes(recs, '/local/domain/1/data/phase')[0].seq).toBeLessThan(pausedSeq);
     expect(statuses(recs)[0]).toMatchObject({ data: { state: 'up', gap: false } });
@@ -72,7 +70,7 @@ describe('fault: the disk under the outbox fills up, then space returns', () => 
   });
 
   it('resumed with the state reconciled: the helper re-scanned (resynced, gap) and the values written meanwhile are recorded', () => {
-    const [paused, resumed] = recordingStatus(recs);
+    const [paused, resumed] = recordingStatuses(recs);
     const resynced = statuses(recs).find((r) => r.data.state === 'resynced');
     expect(resynced).toBeDefined();
     expect(resynced!.seq).toBeGreaterThan(paused.seq);
@@ -86,7 +84,7 @@ describe('fault: the disk under the outbox fills up, then space returns', () => 
   });
 
   it('watching again after the pause: a write made long after is recorded once, after resumed', () => {
-    const resumed = recordingStatus(recs)[1];
+    const resumed = recordingStatuses(recs)[1];
     const after = writes(recs, '/local/domain/1/data/after');
     expect(after.map((r) => r.data.value)).toEqual(['space-returned']);
     expect(after[0].seq).toBeGreaterThan(resumed.seq);

@@ -11,10 +11,8 @@ import { join } from 'node:path';
 import type { XRecord } from '../../machines/events/record.ts';
 import { startRuntime, type Runtime } from '../../electron/host/runtime.ts';
 import { ensureHelper } from '../host/support.ts';
-import { cli, scenarioFile, statuses, tempDir, until, writeBundle } from './support.ts';
+import { cli, recordingStatuses, scenarioFile, statuses, tempDir, until, writeBundle } from './support.ts';
 
-type Rs = XRecord & { data: { state: string; reason: string; gap: boolean; pending?: number; detail?: string } };
-const recordingStatus = (recs: XRecord[]): Rs[] => recs.filter((r) => r.type === 'recording.status') as Rs[];
 const CAP = 300;
 
 let tmp: ReturnType<typeof tempDir>;
@@ -45,7 +43,7 @@ beforeAll(async () => {
     // The store catches up (everything so far, then each batch as it comes).
     acking = true;
     rt.host.ack(recs[recs.length - 1].seq);
-    await until(() => recordingStatus(recs).some((r) => r.data.state === 'resumed'), 'recording resumed', 40_000);
+    await until(() => recordingStatuses(recs).some((r) => r.data.state === 'resumed'), 'recording resumed', 40_000);
     await rt.sim!.done;
   } finally {
     await rt.stop();
@@ -63,7 +61,7 @@ describe('fault: the store stops committing and the outbox fills', () => {
   });
 
   it('the policy in history: shedding at half the cap, paused at the cap with a gap, then resumed', () => {
-    const rs = recordingStatus(recs);
+    const rs = recordingStatuses(recs);
     const shed = rs.findIndex((r) => r.data.state === 'shedding');
     const paused = rs.findIndex((r) => r.data.state === 'paused');
     const resumed = rs.findIndex((r) => r.data.state === 'resumed');
@@ -79,7 +77,7 @@ describe('fault: the store stops committing and the outbox fills', () => {
   it('while paused the host said so and refused commands (recorded as asked and refused); nothing was observed until the rescan', () => {
     expect(pausedStatus).toMatchObject({ recordingState: 'paused', recordingReason: 'outbox-full', capRecords: CAP });
     expect(refused).toMatchObject({ ok: false, error: expect.stringContaining('recording is paused') });
-    const rs = recordingStatus(recs);
+    const rs = recordingStatuses(recs);
     const paused = rs.find((r) => r.data.state === 'paused')!;
     const resumed = rs.find((r) => r.data.state === 'resumed')!;
     // Between the pause and the resume: only the new session's reconciling scan and what follows from it.
@@ -94,7 +92,7 @@ describe('fault: the store stops committing and the outbox fills', () => {
   });
 
   it('the scenario plays on after the resume: its later domains are in history', () => {
-    const resumed = recordingStatus(recs).find((r) => r.data.state === 'resumed')!;
+    const resumed = recordingStatuses(recs).find((r) => r.data.state === 'resumed')!;
     expect(recs.some((r) => r.seq > resumed.seq && r.type === 'xs.write')).toBe(true);
   });
 });

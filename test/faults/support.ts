@@ -79,4 +79,7 @@ export async function until(cond: () => boolean, what: string, ms = 20_000): Pro
 export const statuses = (recs: XRecord[]): Array<XRecord & { data: { state: string; gap: boolean; reason?: string } }> =>
   recs.filter((r) => r.type === 'helper.status') as never;
 
+export const recordingStatuses = (recs: XRecord[]): Array<XRecord & { data: { state: string; reason: string; gap: boolean; pending?: number; detail?: string } }> =>
+  recs.filter((r) => r.type === 'recording.status') as never;
+
 export const pathOf = (r: XRecord): string | undefined => (r.data as { path?: string }).path;
