@@ -14,22 +14,11 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSuite, type SuitePage } from './harness.ts';
-import type { StoreFullSuite } from './store-full-page.ts';
+import { storeFullClient } from './store-full-client.ts';
 
 let s: SuitePage & { profile: string | null };
 let idbDir: string;
-const call = <K extends keyof StoreFullSuite>(k: K, ...a: Parameters<StoreFullSuite[K]>): Promise<Awaited<ReturnType<StoreFullSuite[K]>>> =>
-  s.page.evaluate(([k, a]) => ((window as unknown as { storeFullSuite: Record<string, (...x: unknown[]) => unknown> }).storeFullSuite[k as string](...(a as unknown[]))), [k, a] as const) as never;
-type LinkState = Awaited<ReturnType<StoreFullSuite['state']>>;
-async function until(ok: (x: LinkState) => boolean, what: string): Promise<LinkState> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const x = await call('state');
-    if (ok(x)) return x;
-    if (Date.now() > deadline) throw new Error(`not reached within 30 s: ${what}; last state ${JSON.stringify(x)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const { call, until } = storeFullClient(() => s.page);
 
 beforeAll(async () => {
   s = await openSuite({

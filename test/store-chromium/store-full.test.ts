@@ -19,7 +19,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CDPSession } from 'playwright-core';
 import { openSuite, type SuitePage } from './harness.ts';
-import type { StoreFullSuite } from './store-full-page.ts';
+import { storeFullClient } from './store-full-client.ts';
 
 /** The origin's quota while full: room for 500 to 700 records of this history (with the snapshots and incidents the store writes beside them). */
 const QUOTA = 280_000;
@@ -27,19 +27,7 @@ const QUOTA = 280_000;
 let s: SuitePage;
 let cdp: CDPSession;
 let origin: string;
-const call = <K extends keyof StoreFullSuite>(k: K, ...a: Parameters<StoreFullSuite[K]>): Promise<Awaited<ReturnType<StoreFullSuite[K]>>> =>
-  s.page.evaluate(([k, a]) => ((window as unknown as { storeFullSuite: Record<string, (...x: unknown[]) => unknown> }).storeFullSuite[k as string](...(a as unknown[]))), [k, a] as const) as never;
-type LinkState = Awaited<ReturnType<StoreFullSuite['state']>>;
-/** Poll the page's state until `ok` holds (30 s at most). */
-async function until(ok: (x: LinkState) => boolean, what: string): Promise<LinkState> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const x = await call('state');
-    if (ok(x)) return x;
-    if (Date.now() > deadline) throw new Error(`not reached within 30 s: ${what}; last state ${JSON.stringify(x)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const { call, until } = storeFullClient(() => s.page);
 
 beforeAll(async () => {
   s = await openSuite({
