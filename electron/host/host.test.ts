@@ -6,7 +6,7 @@ import { FakeXen } from './fake-helper.ts';
 import { LiveHost, STATE_FILE, type HostOptions } from './host.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CollectingSink, checkChain, tempDir, until } from './test-support.ts';
+import { CollectingSink, checkChain, startConnected, tempDir, until } from './test-support.ts';
 
 const UUID = '6f1c0a52-3b7e-4c1d-9a8e-2f4b5c6d7e8f';
 
@@ -51,9 +51,7 @@ describe('live host', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, dir());
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     host.flush();
     checkChain(sink.records);
     const types = sink.records.filter((r) => r.type !== 'machine.transition').map((r) => r.type);
@@ -74,9 +72,7 @@ describe('live host', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, dir());
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     host.flush();
     const before = sink.records.length;
     xen.write('/local/domain/1/data/x', '1');
@@ -96,9 +92,7 @@ describe('live host', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, dir(), { guestInput: { recordsPerSec: 50, recordBurst: 100 } });
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     host.flush();
     const before = sink.records.length;
     for (let i = 0; i < 2000; i++) xen.write('/local/domain/1/data/counter', String(i));
@@ -122,9 +116,7 @@ describe('live host', () => {
     xen.nodes.set('/local/domain/1/device/vbd/51712/state', '4');
     const host = makeHost(xen, dir(), { lifecycle: { delaysMs: [300], maxAttempts: 3 } });
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     xen.write('/local/domain/1/memory/target', '1024');
     await until(() => sink.records.some((r) => r.data.path === '/local/domain/1/memory/target'), 'the change before the kill');
     const seen = sink.records.slice();
@@ -178,9 +170,7 @@ describe('live host', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, dir(), { saveEveryMs: 0 });
     const a = new CollectingSink();
-    await host.start();
-    host.connect(a, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, a);
     host.flush();
     host.ack(a.last.seq);
     expect(host.status().pending).toBe(0);
@@ -201,9 +191,7 @@ describe('live host', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, dir());
     const a = new CollectingSink();
-    await host.start();
-    host.connect(a, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, a);
     host.flush();
     const mid = a.records[4];
     host.disconnect(a);
@@ -217,9 +205,7 @@ describe('live host', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, dir(), { saveEveryMs: 0 });
     const a = new CollectingSink();
-    await host.start();
-    host.connect(a, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, a);
     host.flush();
     host.ack(a.records[5].seq);
     host.disconnect(a);
@@ -250,9 +236,7 @@ describe('live host', () => {
     const d = dir();
     const h1 = makeHost(xen, d, { saveEveryMs: 0 });
     const a = new CollectingSink();
-    await h1.start();
-    h1.connect(a, { seq: 0, hash: ZERO_HASH });
-    await h1.whenReady();
+    await startConnected(h1, a);
     h1.flush();
     const acked = a.records[9];
     h1.ack(acked.seq);
@@ -294,9 +278,7 @@ describe('live host', () => {
     const d = dir();
     const h1 = makeHost(xen, d, { saveEveryMs: 3_600_000 });
     const a = new CollectingSink();
-    await h1.start();
-    h1.connect(a, { seq: 0, hash: ZERO_HASH });
-    await h1.whenReady();
+    await startConnected(h1, a);
     h1.flush();
     h1.ack(a.last.seq); // the store has it all, but no state was saved: the outbox keeps it
     const actorsBefore = h1.view().actors.map((x) => [x.id, x.state]);
@@ -338,9 +320,7 @@ describe('live host', () => {
     xen.xl.pause = { status: 1, stderr: 'libxl: error: libxl_domain.c:800:libxl_domain_pause: Domain 1:Pausing domain: Invalid argument\n' };
     const host = makeHost(xen, dir());
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     const r = await host.command({ op: 'pause', domain: 'web' });
     host.flush();
     expect(r.ok).toBe(false);
@@ -358,9 +338,7 @@ describe('live host', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, dir());
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     const r = await host.command({ op: 'cd-insert', domain: 'web', vdev: 'hdc', path: '/isos/../../etc/shadow' });
     host.flush();
     expect(r.ok).toBe(false);
@@ -373,9 +351,7 @@ describe('live host', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, dir());
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     const r = await host.command({ op: 'cd-force-eject', domain: 'web', vdev: 'hdc' });
     host.flush();
     expect(r.ok).toBe(true);
@@ -413,9 +389,7 @@ describe('live host', () => {
     const logs: string[] = [];
     const host = makeHost(xen, dir(), { log: (_l, m) => logs.push(m) });
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     xen.live[0].raw('{"event":"dominfo","data":{"domains":[{"domid":"one"}]}}');
     xen.live[0].raw('garbage');
     xen.write('/local/domain/1/data/after', '1');

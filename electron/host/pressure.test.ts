@@ -13,7 +13,7 @@ import { ALL_BINDINGS } from '../../machines/host/bindings.ts';
 import { FakeXen } from './fake-helper.ts';
 import { LiveHost, type HostOptions } from './host.ts';
 import { Outbox, isDiskFull } from './outbox.ts';
-import { CollectingSink, checkChain, tempDir, until } from './test-support.ts';
+import { CollectingSink, checkChain, startConnected, tempDir, until } from './test-support.ts';
 
 const hosts: LiveHost[] = [];
 const cleanups: (() => void)[] = [];
@@ -61,9 +61,7 @@ describe('a store that does not keep up', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, { maxInFlight: 40 });
     const sink = new SlowSink(host);
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     for (let i = 0; i < 100; i++) xen.write(`/local/domain/0/backend/vbd/1/${51712 + i}/params`, `/img/${i}`);
     await until(() => host.status().tail.seq >= 100, 'the writes sealed');
     host.flush();
@@ -84,9 +82,7 @@ describe('an idle outbox', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, { saveEveryMs: 150 });
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     host.flush();
     expect(host.status().pending).toBe(sink.last.seq);
     host.ack(sink.last.seq);
@@ -106,9 +102,7 @@ describe('a store that acks inside push', () => {
         host.ack(recs[recs.length - 1].seq);
       },
     };
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     for (let i = 0; i < 100; i++) xen.write(`/local/domain/0/backend/vbd/1/${51712 + i}/params`, `/img/${i}`);
     await until(() => got.length > 0 && got[got.length - 1] === host.status().tail.seq && host.status().tail.seq > 100, 'everything pushed');
     expect(got).toEqual(Array.from({ length: got.length }, (_, i) => i + 1));
@@ -120,9 +114,7 @@ describe('outbox caps: shedding, then paused, then resumed', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, { outboxCap: { records: 400 }, saveEveryMs: 0, maxInFlight: 100_000 });
     const sink = new SlowSink(host);
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     host.flush();
     const start = host.status().tail.seq;
     expect(host.status()).toMatchObject({ recordingState: 'normal', capRecords: 400 });
@@ -201,9 +193,7 @@ describe('the helper falls behind', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen);
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     const first = xen.live[0];
     xen.nodes.set('/local/domain/1/data/missed', 'kept by the rescan');
     first.emitEvent('xs.overflow', { dropped: 1234 });
@@ -259,9 +249,7 @@ describe('the wall clock going backwards', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, { now: () => wall });
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     wall += 5000;
     xen.write('/local/domain/1/data/phase', 'before');
     await until(() => sink.records.some((r) => r.data.value === 'before'), 'before');
@@ -290,9 +278,7 @@ describe('the wall clock going backwards', () => {
     const xen = xenWithDomain();
     const host = makeHost(xen, { now: () => wall });
     const sink = new CollectingSink();
-    await host.start();
-    host.connect(sink, { seq: 0, hash: ZERO_HASH });
-    await host.whenReady();
+    await startConnected(host, sink);
     wall -= 400;
     xen.write('/local/domain/1/data/phase', 'x');
     await until(() => sink.records.some((r) => r.data.value === 'x'), 'x');

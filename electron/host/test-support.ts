@@ -8,7 +8,7 @@ import { ZERO_HASH, type XRecord } from '../../machines/events/record.ts';
 import { recordProblem } from '../../machines/events/validate.ts';
 import { nodeSha256Hex } from '../shared/bundle-io.ts';
 import type { HostStatus } from '../shared/ipc-contract.std.ts';
-import type { RecordSink } from './host.ts';
+import type { LiveHost, RecordSink } from './host.ts';
 
 export function tempDir(prefix = 'xendeck-host-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -22,6 +22,13 @@ export async function until(cond: () => boolean, what: string, ms = 5000): Promi
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Start a host, connect an empty store to it and wait for the helper's first scan. */
+export async function startConnected(host: LiveHost, sink: RecordSink): Promise<void> {
+  await host.start();
+  host.connect(sink, { seq: 0, hash: ZERO_HASH });
+  await host.whenReady();
 }
 
 /** Every record fits the schema and the chain holds from `start`. */
