@@ -56,9 +56,7 @@ struct dm_sock {
 };
 
 struct dm_state {
-	int		 interval;	/* ms; 0: off */
-	int64_t		 next;
-	int		 kicked;
+	struct ticker	 tick;
 	struct dm_sock	*known;		/* sorted by domid */
 	size_t		 nknown;
 	int		 warned_over;	/* "too many sockets" said once */
@@ -143,9 +141,7 @@ op_dm_poll(struct session *s, json_t *args, json_t **result,
 	if (ms != 0 && (rc = dm_probe_path_ok(s->cfg->qmp_dir)) < 0)
 		return op_fail(e, -rc, "the QMP directory's path is too long "
 		    "for a unix socket address");
-	s->dm->interval = (int)ms;
-	s->dm->next = now_ms();	/* the first round at the next tick */
-	s->dm->kicked = 0;
+	ticker_set(&s->dm->tick, (int)ms);	/* the first round at the next tick */
 	s->dm->nknown = 0;	/* a new baseline: every socket reported */
 	s->dm->warned_over = 0;
 	return 0;
@@ -165,21 +161,13 @@ dm_probe_path_ok(const char *dir)
 int
 dm_timeout(struct session *s)
 {
-	int64_t	d;
-
-	if (s->dm->interval == 0)
-		return -1;
-	if (s->dm->kicked)
-		return 0;
-	d = s->dm->next - now_ms();
-	return d < 0 ? 0 : (int)d;
+	return ticker_timeout(&s->dm->tick);
 }
 
 void
 dm_kick(struct session *s)
 {
-	if (s->dm->interval != 0)
-		s->dm->kicked = 1;
+	ticker_kick(&s->dm->tick);
 }
 
 static int
@@ -255,11 +243,8 @@ dm_tick(struct session *s)
 	json_t			*ev;
 	int			 rc;
 
-	if (st->interval == 0)
+	if (!ticker_due(&st->tick))
 		return;
-	if (!st->kicked && now_ms() < st->next)
-		return;
-	st->kicked = 0;
 	domids = xreallocarray(NULL, MAX_DOMID, sizeof(*domids));
 	now = xreallocarray(NULL, MAX_DM_SOCKETS, sizeof(*now));
 	n = list_sockets(st, s->cfg->qmp_dir, domids);
@@ -297,5 +282,5 @@ dm_tick(struct session *s)
 	free(now);
 	free(domids);
 	/* From the end of the round: a slow directory never piles rounds up. */
-	st->next = now_ms() + st->interval;
+	st->tick.next = now_ms() + st->tick.interval;
 }

@@ -22,10 +22,8 @@
 #define MAX_DOMAINS		1024
 
 struct dominfo_state {
-	int	 interval;	/* ms; 0: off */
-	int64_t	 next;
-	int	 kicked;
-	json_t	*last;
+	struct ticker	 tick;
+	json_t		*last;
 };
 
 static const char *
@@ -234,8 +232,7 @@ op_dominfo_poll(struct session *s, json_t *args, json_t **result,
 	if (ms != 0 && (ms < DOMINFO_POLL_MIN_MS || ms > DOMINFO_POLL_MAX_MS))
 		return op_fail(e, EINVAL, "'interval_ms' must be 0 (off) or "
 		    "in [%d, %d]", DOMINFO_POLL_MIN_MS, DOMINFO_POLL_MAX_MS);
-	s->di->interval = (int)ms;
-	s->di->next = now_ms();	/* first read at the next tick */
+	ticker_set(&s->di->tick, (int)ms);	/* first read at the next tick */
 	json_decref(s->di->last);
 	s->di->last = NULL;	/* so the first read is always reported */
 	return 0;
@@ -244,21 +241,13 @@ op_dominfo_poll(struct session *s, json_t *args, json_t **result,
 int
 dominfo_timeout(struct session *s)
 {
-	int64_t	d;
-
-	if (s->di->interval == 0)
-		return -1;
-	if (s->di->kicked)
-		return 0;
-	d = s->di->next - now_ms();
-	return d < 0 ? 0 : (int)d;
+	return ticker_timeout(&s->di->tick);
 }
 
 void
 dominfo_kick(struct session *s)
 {
-	if (s->di->interval != 0)
-		s->di->kicked = 1;
+	ticker_kick(&s->di->tick);
 }
 
 void
@@ -267,12 +256,9 @@ dominfo_tick(struct session *s)
 	struct op_error	 e;
 	json_t		*list = NULL;
 
-	if (s->di->interval == 0)
+	if (!ticker_due(&s->di->tick))
 		return;
-	if (!s->di->kicked && now_ms() < s->di->next)
-		return;
-	s->di->kicked = 0;
-	s->di->next = now_ms() + s->di->interval;
+	s->di->tick.next = now_ms() + s->di->tick.interval;
 	memset(&e, 0, sizeof(e));
 	if (dominfo_read(s, &list, &e) < 0) {
 		log_warnx("dominfo: %s", e.msg);

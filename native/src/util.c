@@ -151,6 +151,43 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void
+ticker_set(struct ticker *t, int interval)
+{
+	t->interval = interval;
+	t->next = now_ms();
+	t->kicked = 0;
+}
+
+int
+ticker_timeout(const struct ticker *t)
+{
+	int64_t	d;
+
+	if (t->interval == 0)
+		return -1;
+	if (t->kicked)
+		return 0;
+	d = t->next - now_ms();
+	return d < 0 ? 0 : (int)d;
+}
+
+void
+ticker_kick(struct ticker *t)
+{
+	if (t->interval != 0)
+		t->kicked = 1;
+}
+
+int
+ticker_due(struct ticker *t)
+{
+	if (t->interval == 0 || (!t->kicked && now_ms() < t->next))
+		return 0;
+	t->kicked = 0;
+	return 1;
+}
+
 const char *
 errno_name(int e)
 {

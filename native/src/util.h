@@ -36,6 +36,25 @@ ssize_t	 read_retry(int, void *, size_t);
 /* Monotonic milliseconds. */
 int64_t	 now_ms(void);
 
+/*
+ * A polling timer (dominfo.poll, dm.poll): off while interval is 0; due
+ * when `next` has passed or it was kicked.
+ */
+struct ticker {
+	int	 interval;	/* ms; 0: off */
+	int64_t	 next;
+	int	 kicked;
+};
+
+/* Poll every `interval` ms (0: off), the first time at the next tick. */
+void	 ticker_set(struct ticker *, int);
+/* Milliseconds until due, or -1 when off. */
+int	 ticker_timeout(const struct ticker *);
+/* Make it due at once (when on). */
+void	 ticker_kick(struct ticker *);
+/* Is it due now?  If so the kick is spent; the caller sets `next`. */
+int	 ticker_due(struct ticker *);
+
 /* The name of an errno value ("ENOENT"), or "EIO" for unknown ones. */
 const char *errno_name(int);
 
