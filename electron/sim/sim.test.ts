@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startSimulator, type Simulator } from './sim.ts';
 import { parseScenario } from './scenarios/schema.ts';
+import { connectResult } from './qmp/test-support.ts';
 
 const pexec = promisify(execFile);
 let sim: Simulator | undefined;
@@ -15,16 +15,6 @@ afterEach(async () => {
   sim = undefined;
 });
 
-/** The error code of connecting to a unix socket, or 'connected'. */
-const connectError = (p: string) =>
-  new Promise<string>((resolve) => {
-    const c = net.connect(p);
-    c.once('connect', () => {
-      c.destroy();
-      resolve('connected');
-    });
-    c.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
 
 const xs = (s: Simulator, tool: string, ...args: string[]) => pexec(tool, args, { env: { ...process.env, XENSTORED_PATH: s.xenstoreSocket }, encoding: 'utf8' });
 
@@ -83,7 +73,7 @@ describe('startSimulator', () => {
     // As a killed QEMU's: the socket file is left behind, with nothing listening.
     const sock = path.join(sim.qmpDir, 'qmp-libxl-1');
     expect(fs.lstatSync(sock).isSocket()).toBe(true);
-    expect(await connectError(sock)).toBe('ECONNREFUSED');
+    expect(await connectResult(sock)).toBe('ECONNREFUSED');
     expect(fs.readdirSync(sim.qmpDir).filter((f) => f.includes('dead'))).toEqual([]);
     // QEMU's exit destroys its ioreq server, reported as an ioreq.op observation.
     expect(seen).toContainEqual({ src: 'sim', type: 'ioreq.op', domid: 1, data: { domid: 1, caller: 0, op: 'destroy', id: 0, result: 'ok', xen: '4.17.7' } });

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { DeviceModel } from './dm.ts';
 import { nodeListener, QmpEndpoint, type QmpListener } from './qmp-server.ts';
 import { fdBridgeListener, findPython } from './fd-bridge.ts';
+import { connectResult } from './test-support.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qmp-server-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -24,16 +25,6 @@ const listeners: [string, QmpListener][] = [['node', nodeListener], ...(bridge ?
 const endpoint = (sock: string, listener: QmpListener) =>
   new QmpEndpoint(sock, new DeviceModel({ version: { major: 7, minor: 2, micro: 22 }, pkg: 'sim', drives: [{ id: 'ide-5632', cdrom: true }] }), { now: () => Date.now(), listener });
 
-/** The error code of connecting, or 'connected'. */
-const connectResult = (p: string) =>
-  new Promise<string>((resolve) => {
-    const c = net.connect(p);
-    c.once('connect', () => {
-      c.destroy();
-      resolve('connected');
-    });
-    c.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
 
 /** A whole session: greeting, capabilities, query-status; the lines QEMU sent. */
 const session = (p: string) =>
